@@ -1,0 +1,18 @@
+import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded-mongo';
+
+declare global {
+  var keycardTestMongo: EmbeddedMongo | undefined;
+}
+
+// One database server per test run; every test file opens its own database on it (see
+// tests/helpers/test-database.ts), so files can run in parallel without seeing each other's data.
+export default async function globalSetup(): Promise<void> {
+  if (process.env.MONGO_URI) {
+    process.env.KEYCARD_TEST_MONGO_URI = process.env.MONGO_URI;
+    return;
+  }
+  // Tests talk to 127.0.0.1 only: never try to download a mongod from here.
+  const mongo = await startEmbeddedMongo({ allowDownload: false });
+  globalThis.keycardTestMongo = mongo;
+  process.env.KEYCARD_TEST_MONGO_URI = mongo.uri;
+}
