@@ -1,0 +1,24 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(options: { level: string }): Logger {
+  return pino({
+    level: options.level,
+    // Defence in depth: nothing that grants access may ever be written to a log line.
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'refreshToken',
+        '*.refreshToken',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'res.headers["set-cookie"]',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

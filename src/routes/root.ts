@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import type { Connection } from 'mongoose';
+import { HttpError } from '../errors';
+
+const PING_TIMEOUT_MS = 2000;
+
+export function createRootRouter(connection: Connection): Router {
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    res.json({
+      name: 'keycard',
+      description: 'JWT authentication API',
+      endpoints: [
+        'POST /api/auth/register',
+        'POST /api/auth/signup',
+        'POST /api/auth/login',
+        'GET /api/profile',
+        'PATCH /api/profile',
+        'GET /api/admin/users',
+        'GET /api/admin/users/:id',
+        'PATCH /api/admin/users/:id',
+        'DELETE /api/admin/users/:id',
+        'GET /health',
+      ],
+    });
+  });
+
+  router.get('/health', async (_req, res) => {
+    if (!(await databaseAnswers(connection))) {
+      throw new HttpError(503, 'database_unavailable', 'Database unavailable');
+    }
+    res.json({ status: 'ok' });
+  });
+
+  return router;
+}
+
+async function databaseAnswers(connection: Connection): Promise<boolean> {
+  const db = connection.db;
+  if (!db || connection.readyState !== 1) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+  });
+  const ping = db
+    .admin()
+    .ping()
+    .then(() => true)
+    .catch(() => false);
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,175 @@
+import jwt from 'jsonwebtoken';
+import {
+  bearer,
+  createTestApp,
+  createUser,
+  request,
+  TEST_SECRET,
+  type TestApp,
+} from '../helpers/test-app';
+
+let testApp: TestApp;
+let userId: string;
+let validToken: string;
+
+beforeAll(async () => {
+  testApp = await createTestApp('authenticate');
+  const created = await createUser(testApp);
+  userId = created.user.id as string;
+  validToken = created.token;
+});
+afterAll(() => testApp.close());
+
+const now = () => Math.floor(Date.now() / 1000);
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const all: Record<string, unknown> = {
+    sub: userId,
+    role: 'user',
+    iss: 'keycard',
+    aud: 'keycard-api',
+    iat: now(),
+    exp: now() + 600,
+    jti: 'test-jti',
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
+}
+
+function sign(
+  payload: Record<string, unknown>,
+  options: { secret?: string; algorithm?: jwt.Algorithm } = {},
+): string {
+  return jwt.sign(payload, options.secret ?? TEST_SECRET, {
+    algorithm: options.algorithm ?? 'HS256',
+  });
+}
+
+function unsigned(alg: string): string {
+  return `${base64url({ alg, typ: 'JWT' })}.${base64url(claims({ role: 'admin' }))}.`;
+}
+
+describe('GET /api/profile authentication', () => {
+  it('when the token is valid, responds 200 with the user', async () => {
+    const response = await request(testApp.app).get('/api/profile').set(bearer(validToken));
+    expect(response.status).toBe(200);
+    expect(response.body.user.id).toBe(userId);
+  });
+
+  it('accepts the Bearer scheme in any letter case', async () => {
+    const response = await request(testApp.app)
+      .get('/api/profile')
+      .set('Authorization', `bearer ${validToken}`);
+    expect(response.status).toBe(200);
+  });
+
+  describe.each([
+    ['no Authorization header', undefined],
+    ['an empty header', ''],
+    ['a Basic scheme', 'Basic dXNlcjpwYXNz'],
+    ['the word Bearer alone', 'Bearer'],
+    ['a token without a scheme', 'TOKEN'],
+  ])('when there is %s', (_label, header) => {
+    it('responds 401 missing_token with a bare Bearer challenge', async () => {
+      const call = request(testApp.app).get('/api/profile');
+      if (header !== undefined) call.set('Authorization', header);
+      const response = await call;
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({ error: 'Authentication required', code: 'missing_token' });
+      expect(response.headers['www-authenticate']).toBe('Bearer realm="keycard"');
+    });
+  });
+
+  it('ignores a token in the query string', async () => {
+    const response = await request(testApp.app).get(`/api/profile?token=${validToken}`);
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('missing_token');
+  });
+
+  const forged: [string, () => string][] = [
+    ['alg none', () => unsigned('none')],
+    ['alg None', () => unsigned('None')],
+    ['alg NONE', () => unsigned('NONE')],
+    ['alg nOnE', () => unsigned('nOnE')],
+    ['the signature removed', () => validToken.split('.').slice(0, 2).join('.') + '.'],
+    ['no signature segment', () => validToken.split('.').slice(0, 2).join('.')],
+    [
+      'the payload changed to admin',
+      () => {
+        const [header, , signature] = validToken.split('.');
+        return `${header}.${base64url(claims({ role: 'admin' }))}.${signature}`;
+      },
+    ],
+    [
+      'another secret',
+      () => sign(claims(), { secret: 'another-secret-of-sufficient-length-000000' }),
+    ],
+    ['HS384 with the right secret', () => sign(claims(), { algorithm: 'HS384' })],
+    ['HS512 with the right secret', () => sign(claims(), { algorithm: 'HS512' })],
+    ['a wrong issuer', () => sign(claims({ iss: 'someone-else' }))],
+    ['a wrong audience', () => sign(claims({ aud: 'another-api' }))],
+    ['no exp', () => sign(claims({ exp: undefined }))],
+    ['no sub', () => sign(claims({ sub: undefined }))],
+    ['an unknown role', () => sign(claims({ role: 'superuser' }))],
+    ['a malformed token', () => 'not-a-jwt'],
+    ['three garbage segments', () => 'a.b.c'],
+    [
+      'a JSON payload that is not an object',
+      () => `${base64url({ alg: 'HS256' })}.${Buffer.from('"x"').toString('base64url')}.x`,
+    ],
+  ];
+
+  describe.each(forged)('when the token has %s', (_label, makeToken) => {
+    it('responds 401 invalid_token with an RFC 6750 challenge', async () => {
+      const response = await request(testApp.app).get('/api/profile').set(bearer(makeToken()));
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({ error: 'Invalid token', code: 'invalid_token' });
+      expect(response.headers['www-authenticate']).toBe(
+        'Bearer realm="keycard", error="invalid_token", error_description="Invalid token"',
+      );
+      expect(response.text).not.toMatch(/stack|at .*\.ts/i);
+    });
+  });
+
+  it('when the token expired more than 30 s ago, responds 401 token_expired', async () => {
+    const token = sign(claims({ iat: now() - 1000, exp: now() - 31 }));
+    const response = await request(testApp.app).get('/api/profile').set(bearer(token));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({ error: 'Token expired', code: 'token_expired' });
+    expect(response.headers['www-authenticate']).toBe(
+      'Bearer realm="keycard", error="invalid_token", error_description="Token expired"',
+    );
+  });
+
+  it('when the token expired less than 30 s ago, still accepts it (clock skew)', async () => {
+    const token = sign(claims({ iat: now() - 1000, exp: now() - 10 }));
+    const response = await request(testApp.app).get('/api/profile').set(bearer(token));
+    expect(response.status).toBe(200);
+  });
+
+  it('when a forged token is also expired, says invalid_token, not token_expired', async () => {
+    const token = sign(claims({ exp: now() - 100 }), {
+      secret: 'another-secret-of-sufficient-length-000000',
+    });
+    const response = await request(testApp.app).get('/api/profile').set(bearer(token));
+    expect(response.body.code).toBe('invalid_token');
+  });
+
+  it('when the user no longer exists, responds 401 user_not_found', async () => {
+    const { user, token } = await createUser(testApp);
+    await testApp.context.users.deleteOne({ _id: user._id });
+    const response = await request(testApp.app).get('/api/profile').set(bearer(token));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({ error: 'User no longer exists', code: 'user_not_found' });
+    expect(response.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('uses the role stored in the database, not the one in the token', async () => {
+    const { user, token } = await createUser(testApp, { role: 'admin' });
+    await testApp.context.users.updateOne({ _id: user._id }, { $set: { role: 'user' } });
+    const response = await request(testApp.app).get('/api/admin/users').set(bearer(token));
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('forbidden');
+  });
+});

@@ -1,0 +1,48 @@
+import { createApp } from '../../src/app';
+import { connectDatabase } from '../../src/db/connect';
+import { startWireServer } from '../../src/db/wire-server';
+import { createTestApp, request, type TestApp } from '../helpers/test-app';
+
+let testApp: TestApp;
+
+beforeAll(async () => {
+  testApp = await createTestApp('root');
+});
+afterAll(() => testApp.close());
+
+describe('GET /', () => {
+  it('responds 200 with a welcome naming the endpoints', async () => {
+    const response = await request(testApp.app).get('/');
+    expect(response.status).toBe(200);
+    expect(response.body.name).toBe('keycard');
+    expect(response.body.endpoints).toEqual(
+      expect.arrayContaining([
+        'POST /api/auth/register',
+        'POST /api/auth/login',
+        'GET /api/profile',
+      ]),
+    );
+  });
+});
+
+describe('GET /health', () => {
+  it('responds 200 {status: ok} while the database answers', async () => {
+    const response = await request(testApp.app).get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('responds 503 when the database has gone away', async () => {
+    const doomed = await startWireServer();
+    const connection = await connectDatabase(doomed.uri);
+    await doomed.stop();
+    try {
+      const app = createApp({ ...testApp.context, connection });
+      const response = await request(app).get('/health');
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ error: 'Database unavailable', code: 'database_unavailable' });
+    } finally {
+      await connection.close(true);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import bcrypt from 'bcryptjs';
+import { createPasswordHasher } from '../../src/auth/password-hasher';
+
+describe('createPasswordHasher', () => {
+  const hasher = createPasswordHasher({ cost: 4, workers: 2 });
+  afterAll(() => hasher.close());
+
+  it('hashes with the configured cost, compatibly with bcryptjs', async () => {
+    const hash = await hasher.hash('correct horse');
+    expect(hash).toMatch(/^\$2b\$04\$/);
+    expect(bcrypt.compareSync('correct horse', hash)).toBe(true);
+    expect(hasher.costOf(hash)).toBe(4);
+  });
+
+  it('compares right and wrong passwords', async () => {
+    const hash = bcrypt.hashSync('battery staple', 4);
+    await expect(hasher.compare('battery staple', hash)).resolves.toBe(true);
+    await expect(hasher.compare('battery stapler', hash)).resolves.toBe(false);
+  });
+
+  it('answers many jobs in flight, each with its own result', async () => {
+    const passwords = Array.from({ length: 12 }, (_, index) => `password-${index}`);
+    const hashes = await Promise.all(passwords.map((password) => hasher.hash(password)));
+    const checks = await Promise.all(
+      hashes.map((hash, index) => hasher.compare(passwords[(index + 1) % 12] as string, hash)),
+    );
+    expect(checks.every((matches) => !matches)).toBe(true);
+    const own = await Promise.all(
+      hashes.map((hash, index) => hasher.compare(passwords[index] as string, hash)),
+    );
+    expect(own.every(Boolean)).toBe(true);
+  });
+
+  it('treats a malformed stored hash as a mismatch, not a crash', async () => {
+    await expect(hasher.compare('anything', 'not-a-bcrypt-hash')).resolves.toBe(false);
+    expect(hasher.costOf('not-a-bcrypt-hash')).toBe(0);
+  });
+
+  it('keeps the event loop free while hashing at a real cost', async () => {
+    const slow = createPasswordHasher({ cost: 10, workers: 1 });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => {
+        ticks += 1;
+      }, 5);
+      await slow.hash('slow one');
+      clearInterval(timer);
+      expect(ticks).toBeGreaterThan(3);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('rejects work after close', async () => {
+    const closing = createPasswordHasher({ cost: 4, workers: 1 });
+    await closing.close();
+    await expect(closing.hash('late')).rejects.toThrow('password hasher is closed');
+  });
+});

@@ -1,0 +1,144 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+const GOOD_SECRET = 'k3'.repeat(20);
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults in development', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      mongoUri: undefined,
+      jwtSecretGenerated: true,
+      jwtIssuer: 'keycard',
+      jwtAudience: 'keycard-api',
+      accessTokenTtlSeconds: 900,
+      bcryptCost: 12,
+      corsOrigins: [],
+      logLevel: 'info',
+      admin: undefined,
+    });
+    expect(Buffer.byteLength(config.jwtSecret)).toBeGreaterThanOrEqual(64);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('generates a different secret for every process', () => {
+    expect(loadConfig({}).jwtSecret).not.toBe(loadConfig({}).jwtSecret);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      MONGO_URI: 'mongodb://db.internal:27017/keycard',
+      JWT_SECRET: GOOD_SECRET,
+      JWT_ISSUER: 'https://auth.example.com',
+      JWT_AUDIENCE: 'api.example.com',
+      ACCESS_TOKEN_TTL: '24h',
+      BCRYPT_COST: '13',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: 'Boss@Example.com',
+      ADMIN_PASSWORD: 'a long admin password',
+      ADMIN_NAME: 'Boss',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 8080,
+      mongoUri: 'mongodb://db.internal:27017/keycard',
+      jwtSecret: GOOD_SECRET,
+      jwtSecretGenerated: false,
+      jwtIssuer: 'https://auth.example.com',
+      jwtAudience: 'api.example.com',
+      accessTokenTtlSeconds: 86_400,
+      bcryptCost: 13,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      logLevel: 'warn',
+      admin: { email: 'boss@example.com', password: 'a long admin password', name: 'Boss' },
+    });
+  });
+
+  it.each([
+    ['30s', 30],
+    ['15m', 900],
+    ['7d', 604_800],
+  ])('reads ACCESS_TOKEN_TTL=%s as %i seconds', (ttl, seconds) => {
+    expect(loadConfig({ ACCESS_TOKEN_TTL: ttl }).accessTokenTtlSeconds).toBe(seconds);
+  });
+
+  it('refuses to start in production without MONGO_URI or JWT_SECRET, naming both', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^MONGO_URI: required when NODE_ENV=production/),
+      expect.stringMatching(/^JWT_SECRET: required when NODE_ENV=production/),
+    ]);
+  });
+
+  it('lists every bad variable at once', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      MONGO_URI: 'postgres://localhost',
+      ACCESS_TOKEN_TTL: '15 minutes',
+      BCRYPT_COST: '99',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'BCRYPT_COST',
+      'LOG_LEVEL',
+      'MONGO_URI',
+      'PORT',
+    ]);
+  });
+
+  it.each([
+    ['a short secret', 'too-short'],
+    ['the .env.example placeholder', 'replace-me-with-the-output-of-npm-run-gen-secret'],
+    ['a "changeme" secret', 'changeme-changeme-changeme-changeme-changeme'],
+    ['a "your-jwt-secret" secret', 'your-jwt-secret-goes-here-and-it-is-long-enough'],
+  ])('refuses %s', (_label, secret) => {
+    expect(problemsOf({ JWT_SECRET: secret })[0]).toMatch(/^JWT_SECRET: /);
+  });
+
+  it('refuses a bcrypt cost outside 10 to 15 in production', () => {
+    const base = { NODE_ENV: 'production', MONGO_URI: 'mongodb://db/x', JWT_SECRET: GOOD_SECRET };
+    expect(problemsOf({ ...base, BCRYPT_COST: '4' })).toEqual([
+      'BCRYPT_COST: must be between 10 and 15 when NODE_ENV=production',
+    ]);
+    expect(loadConfig({ ...base, BCRYPT_COST: '10' }).bcryptCost).toBe(10);
+  });
+
+  it.each([['*'], ['null'], ['app.example.com'], ['https://app.example.com/path']])(
+    'refuses %s in CORS_ORIGINS',
+    (origin) => {
+      expect(problemsOf({ CORS_ORIGINS: origin })[0]).toMatch(/^CORS_ORIGINS: /);
+    },
+  );
+
+  it('wants ADMIN_EMAIL and ADMIN_PASSWORD together, valid', () => {
+    expect(problemsOf({ ADMIN_EMAIL: 'a@example.com' })).toEqual([
+      'ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither',
+    ]);
+    expect(problemsOf({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'short' }).sort()).toEqual([
+      expect.stringMatching(/^ADMIN_EMAIL: /),
+      expect.stringMatching(/^ADMIN_PASSWORD: /),
+    ]);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ MONGO_URI: '', JWT_SECRET: '', PORT: '' })).toMatchObject({
+      mongoUri: undefined,
+      jwtSecretGenerated: true,
+      port: 3000,
+    });
+  });
+});

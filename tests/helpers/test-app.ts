@@ -1,0 +1,96 @@
+import type { Express } from 'express';
+import type { Connection } from 'mongoose';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
+import { connectDatabase } from '../../src/db/connect';
+import { createLogger } from '../../src/logger';
+import type { UserDocument } from '../../src/models/user';
+import type { Role } from '../../src/roles';
+import { testDatabase } from './test-database';
+
+export const TEST_SECRET = 'test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export interface TestApp {
+  app: Express;
+  context: AppContext;
+  config: Readonly<Config>;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/** A keycard app on a database of its own, with a low bcrypt cost so hashing stays fast. */
+export async function createTestApp(
+  label: string,
+  env: Record<string, string> = {},
+  options: { shareDatabaseWith?: TestApp } = {},
+): Promise<TestApp> {
+  const { uri, dbName } = testDatabase(label);
+  const shared = options.shareDatabaseWith;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    MONGO_URI: uri,
+    ...env,
+  });
+  const connection =
+    shared?.connection.useDb(shared.connection.name, { useCache: false }) ??
+    (await connectDatabase(withDatabase(uri, dbName)));
+  const logger = createLogger({ level: config.logLevel });
+  const context = await createAppContext({ config, logger, connection, hasherWorkers: 1 });
+  return {
+    app: createApp(context),
+    context,
+    config,
+    connection,
+    async close() {
+      await closeAppContext(context);
+      if (shared) return;
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  };
+}
+
+function withDatabase(uri: string, dbName: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+let userCounter = 0;
+
+export interface CreatedUser {
+  user: UserDocument;
+  password: string;
+  token: string;
+}
+
+/** Creates a user through the model (so the hashing hook runs) and signs a token for them. */
+export async function createUser(
+  testApp: TestApp,
+  overrides: { name?: string; email?: string; password?: string; role?: Role } = {},
+): Promise<CreatedUser> {
+  userCounter += 1;
+  const password = overrides.password ?? `correct-horse-${userCounter}`;
+  const user = await testApp.context.users.create({
+    name: overrides.name ?? `User ${userCounter}`,
+    email: overrides.email ?? `user${userCounter}@example.com`,
+    password,
+    role: overrides.role ?? 'user',
+  });
+  const { token } = testApp.context.tokens.signAccessToken({
+    id: user.id as string,
+    role: user.role,
+  });
+  return { user, password, token };
+}
+
+export function bearer(token: string): { Authorization: string } {
+  return { Authorization: `Bearer ${token}` };
+}
+
+export { request };

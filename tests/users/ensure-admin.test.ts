@@ -1,0 +1,47 @@
+import { ensureFirstAdmin, upsertAdmin } from '../../src/users/ensure-admin';
+import { createTestApp, createUser, type TestApp } from '../helpers/test-app';
+
+let testApp: TestApp;
+
+beforeAll(async () => {
+  testApp = await createTestApp('ensure_admin');
+});
+afterAll(() => testApp.close());
+beforeEach(() => testApp.context.users.deleteMany({}));
+
+const seed = { email: 'boss@example.com', password: 'boss password 1', name: 'Boss' };
+
+describe('ensureFirstAdmin', () => {
+  it('creates the admin when none exists, with a hashed password', async () => {
+    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('created');
+    const admin = await testApp.context.users.findOne({ email: seed.email }).select('+password');
+    expect(admin?.role).toBe('admin');
+    expect(admin?.password).not.toBe(seed.password);
+    expect(await admin?.comparePassword(seed.password)).toBe(true);
+  });
+
+  it('does nothing when an admin already exists', async () => {
+    await createUser(testApp, { role: 'admin', email: 'other-admin@example.com' });
+    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('exists');
+    expect(await testApp.context.users.exists({ email: seed.email })).toBeNull();
+  });
+
+  it('promotes an existing account with that email and replaces its password', async () => {
+    const squatter = await createUser(testApp, { email: seed.email, password: 'squatter-pass' });
+    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('promoted');
+    const admin = await testApp.context.users.findById(squatter.user._id).select('+password');
+    expect(admin?.role).toBe('admin');
+    expect(await admin?.comparePassword('squatter-pass')).toBe(false);
+    expect(await admin?.comparePassword(seed.password)).toBe(true);
+  });
+
+  it('creates one admin when two instances start at once', async () => {
+    await Promise.all([
+      upsertAdmin(testApp.context.users, seed),
+      upsertAdmin(testApp.context.users, seed),
+    ]);
+    expect(await testApp.context.users.countDocuments({ email: seed.email, role: 'admin' })).toBe(
+      1,
+    );
+  });
+});
