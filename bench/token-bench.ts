@@ -7,7 +7,11 @@ import { createTokenService } from '../src/auth/tokens';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);
 const secret = randomBytes(64).toString('base64url');
 const settings = { secret, issuer: 'keycard', audience: 'keycard-api', accessTokenTtlSeconds: 900 };
-const subject = { id: '0123456789abcdef01234567', role: 'user' as const };
+const subject = {
+  id: '0123456789abcdef01234567',
+  role: 'user' as const,
+  sessionId: '0123456789abcdef01234568',
+};
 
 function measure(label: string, run: () => void): void {
   for (let i = 0; i < 200; i += 1) run(); // warm-up

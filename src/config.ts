@@ -19,6 +19,7 @@ export interface Config {
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
   bcryptCost: number;
   corsOrigins: readonly string[];
   logLevel: string;
@@ -71,6 +72,7 @@ const envSchema = z.object({
   JWT_ISSUER: optionalText.pipe(z.string().default('keycard')),
   JWT_AUDIENCE: optionalText.pipe(z.string().default('keycard-api')),
   ACCESS_TOKEN_TTL: optionalText.pipe(z.string().default('15m')),
+  REFRESH_TOKEN_TTL: optionalText.pipe(z.string().default('7d')),
   BCRYPT_COST: integer(12, 4, 31),
   CORS_ORIGINS: optionalText,
   LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS).default('info')),
@@ -97,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   if (accessTokenTtlSeconds === undefined) {
     problems.push('ACCESS_TOKEN_TTL: must look like 30s, 15m, 24h or 7d');
   }
+  const refreshTokenTtlSeconds = parseDuration(values.REFRESH_TOKEN_TTL);
+  if (refreshTokenTtlSeconds === undefined) {
+    problems.push('REFRESH_TOKEN_TTL: must look like 30s, 15m, 24h or 7d');
+  }
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
@@ -120,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     jwtIssuer: values.JWT_ISSUER,
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: accessTokenTtlSeconds ?? 0,
+    refreshTokenTtlSeconds: refreshTokenTtlSeconds ?? 0,
     bcryptCost: values.BCRYPT_COST,
     corsOrigins: Object.freeze(corsOrigins),
     logLevel: values.LOG_LEVEL,

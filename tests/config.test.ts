@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
 import { ConfigError, loadConfig } from '../src/config';
 
 const GOOD_SECRET = 'k3'.repeat(20);
@@ -140,5 +143,42 @@ describe('loadConfig', () => {
       jwtSecretGenerated: true,
       port: 3000,
     });
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync(join(__dirname, '..', '.env.example'), 'utf8');
+
+  it('loads as a valid development configuration', () => {
+    expect(loadConfig(parse(text))).toMatchObject({ nodeEnv: 'development', port: 3000 });
+  });
+
+  it('documents every variable the schema reads', () => {
+    for (const name of [
+      'NODE_ENV',
+      'PORT',
+      'MONGO_URI',
+      'JWT_SECRET',
+      'JWT_ISSUER',
+      'JWT_AUDIENCE',
+      'ACCESS_TOKEN_TTL',
+      'BCRYPT_COST',
+      'CORS_ORIGINS',
+      'LOG_LEVEL',
+      'ADMIN_EMAIL',
+      'ADMIN_PASSWORD',
+      'ADMIN_NAME',
+      'EMBEDDED_MONGO',
+    ]) {
+      expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+    }
+  });
+
+  it('holds a JWT_SECRET placeholder that is refused if copied as it is', () => {
+    const placeholder = /^# JWT_SECRET=(.+)$/m.exec(text)?.[1] ?? '';
+    expect(placeholder).not.toBe('');
+    expect(problemsOf({ JWT_SECRET: placeholder })).toEqual([
+      'JWT_SECRET: looks like a placeholder; generate one with npm run gen-secret',
+    ]);
   });
 });

@@ -5,6 +5,8 @@ import { isRole, type Role } from '../roles';
 
 export interface AccessTokenClaims {
   sub: string;
+  /** The session this token belongs to: revoking the session kills the token at once. */
+  sid: string;
   role: Role;
   jti: string;
   iat: number;
@@ -19,9 +21,12 @@ export interface SignedToken {
 }
 
 export interface TokenService {
-  signAccessToken(subject: { id: string; role: Role }): SignedToken;
-  /** Throws an HttpError 401 `token_expired` or `invalid_token`. */
-  verifyAccessToken(token: string): AccessTokenClaims;
+  signAccessToken(subject: { id: string; role: Role; sessionId: string }): SignedToken;
+  /**
+   * Throws an HttpError 401 `token_expired` or `invalid_token`. `ignoreExpiration` is for
+   * logout only, where a genuine but expired token may still end its own session.
+   */
+  verifyAccessToken(token: string, options?: { ignoreExpiration?: boolean }): AccessTokenClaims;
 }
 
 export interface TokenSettings {
@@ -41,7 +46,7 @@ export function createTokenService(settings: TokenSettings): TokenService {
 
   return {
     signAccessToken(subject) {
-      const token = jwt.sign({ role: subject.role }, key, {
+      const token = jwt.sign({ role: subject.role, sid: subject.sessionId }, key, {
         algorithm: ALGORITHM,
         subject: subject.id,
         issuer: settings.issuer,
@@ -52,7 +57,7 @@ export function createTokenService(settings: TokenSettings): TokenService {
       return { token, expiresIn: settings.accessTokenTtlSeconds };
     },
 
-    verifyAccessToken(token) {
+    verifyAccessToken(token, options = {}) {
       let payload: string | jwt.JwtPayload;
       try {
         payload = jwt.verify(token, key, {
@@ -62,6 +67,7 @@ export function createTokenService(settings: TokenSettings): TokenService {
           issuer: settings.issuer,
           audience: settings.audience,
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          ignoreExpiration: options.ignoreExpiration === true,
         });
       } catch (error) {
         if (error instanceof jwt.TokenExpiredError) {
@@ -81,6 +87,7 @@ function readClaims(payload: string | jwt.JwtPayload): AccessTokenClaims {
     typeof payload.exp !== 'number' ||
     typeof payload.iat !== 'number' ||
     typeof payload.sub !== 'string' ||
+    typeof payload.sid !== 'string' ||
     typeof payload.jti !== 'string' ||
     typeof payload.iss !== 'string' ||
     typeof payload.aud !== 'string' ||
@@ -90,6 +97,7 @@ function readClaims(payload: string | jwt.JwtPayload): AccessTokenClaims {
   }
   return {
     sub: payload.sub,
+    sid: payload.sid,
     role: payload.role,
     jti: payload.jti,
     iat: payload.iat,

@@ -3,6 +3,7 @@ import { isValidObjectId } from 'mongoose';
 import { HttpError } from '../errors';
 import type { AccessTokenClaims, TokenService } from '../auth/tokens';
 import { invalidToken } from '../auth/tokens';
+import { isActive, type Session, type SessionModel } from '../models/session';
 import type { UserDocument, UserModel } from '../models/user';
 
 declare global {
@@ -20,20 +21,41 @@ declare global {
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
-export function authenticate(deps: { tokens: TokenService; users: UserModel }): RequestHandler {
+/** The token of an `Authorization: Bearer` header; undefined when there is none. */
+export function readBearerToken(header: string | undefined): string | undefined {
+  return BEARER.exec(header ?? '')?.[1];
+}
+
+export function missingToken(): HttpError {
+  return new HttpError(401, 'missing_token', 'Authentication required', undefined, {
+    'WWW-Authenticate': 'Bearer realm="keycard"',
+  });
+}
+
+export function authenticate(deps: {
+  tokens: TokenService;
+  users: UserModel;
+  sessions: SessionModel;
+}): RequestHandler {
   return async (req, _res, next) => {
     // The header only: a token in a URL ends up in logs, browser history and Referer headers.
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) {
-      throw new HttpError(401, 'missing_token', 'Authentication required', undefined, {
-        'WWW-Authenticate': 'Bearer realm="keycard"',
-      });
+    const token = readBearerToken(req.get('authorization'));
+    if (!token) throw missingToken();
+    const claims = deps.tokens.verifyAccessToken(token);
+    if (!isValidObjectId(claims.sub) || !isValidObjectId(claims.sid)) {
+      throw invalidToken('invalid_token', 'Invalid token');
     }
-    const claims = deps.tokens.verifyAccessToken(match[1]);
-    // Read the user on every request so that a deleted account or a role changed by an admin
-    // takes effect at once, not when the token expires.
-    const user = isValidObjectId(claims.sub) ? await deps.users.findById(claims.sub) : null;
+    // Both reads on every request, in parallel: a deleted account, a role changed by an admin
+    // and a revoked session (logout, password change) all take effect at once, on every
+    // instance, not when the token expires.
+    const [user, session] = await Promise.all([
+      deps.users.findById(claims.sub),
+      deps.sessions.findById(claims.sid).lean<Session>(),
+    ]);
     if (!user) throw invalidToken('user_not_found', 'User no longer exists');
+    if (!session || !session.userId.equals(user._id) || !isActive(session)) {
+      throw invalidToken('session_revoked', 'Session has been revoked or has expired');
+    }
     req.user = user;
     req.auth = claims;
     next();

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { revokeAllSessions } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { authenticate } from '../middleware/authenticate';
 import { authorize } from '../middleware/authorize';
@@ -50,7 +51,13 @@ export function createAdminRouter(context: AppContext): Router {
   });
 
   router.delete('/users/:id', async (req, res) => {
-    await deleteUser(context.users, req.params.id);
+    await deleteUser(context, req.params.id);
+    res.status(204).end();
+  });
+
+  router.post('/users/:id/logout', async (req, res) => {
+    const user = await findUserOr404(context.users, req.params.id);
+    await revokeAllSessions(context, user._id);
     res.status(204).end();
   });
 

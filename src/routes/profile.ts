@@ -1,12 +1,20 @@
 import { Router } from 'express';
+import { Types } from 'mongoose';
 import { z } from 'zod';
-import { nameSchema } from '../auth/credential-schemas';
+import { nameSchema, passwordSchema } from '../auth/credential-schemas';
+import { invalidCredentials } from '../auth/login-user';
+import { revokeAllSessions } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { authenticate } from '../middleware/authenticate';
 import { toPublicUser, type UserDocument } from '../models/user';
 import { parseInput } from '../validation';
 
 const profileUpdateSchema = z.object({ name: nameSchema });
+
+const passwordChangeSchema = z.object({
+  currentPassword: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+  newPassword: passwordSchema,
+});
 
 export function createProfileRouter(context: AppContext): Router {
   const router = Router();
@@ -22,6 +30,20 @@ export function createProfileRouter(context: AppContext): Router {
     user.name = name;
     await user.save();
     res.json({ user: toPublicUser(user) });
+  });
+
+  router.put('/password', async (req, res) => {
+    const input = parseInput(passwordChangeSchema, req.body);
+    const user = await context.users.findById((req.user as UserDocument)._id).select('+password');
+    if (!user || !(await user.comparePassword(input.currentPassword))) throw invalidCredentials();
+    user.password = input.newPassword;
+    await user.save();
+    // Whoever else holds a session may be the reason for the change: end every other one,
+    // keep the one that proved it knows the current password.
+    await revokeAllSessions(context, user._id, {
+      except: new Types.ObjectId(req.auth?.sid as string),
+    });
+    res.status(204).end();
   });
 
   return router;

@@ -1,5 +1,6 @@
 import { isValidObjectId } from 'mongoose';
 import { HttpError, NotFoundError } from '../errors';
+import type { SessionModel } from '../models/session';
 import type { UserDocument, UserModel } from '../models/user';
 import { ADMIN_ROLE, type Role } from '../roles';
 
@@ -47,10 +48,14 @@ export async function changeRole(users: UserModel, id: string, role: Role): Prom
   return findUserOr404(users, id);
 }
 
-export async function deleteUser(users: UserModel, id: string): Promise<void> {
-  const user = await findUserOr404(users, id);
-  if (user.role === ADMIN_ROLE) await demoteAdmin(users, user, 'user');
-  await users.deleteOne({ _id: user._id });
+export async function deleteUser(
+  deps: { users: UserModel; sessions: SessionModel },
+  id: string,
+): Promise<void> {
+  const user = await findUserOr404(deps.users, id);
+  if (user.role === ADMIN_ROLE) await demoteAdmin(deps.users, user, 'user');
+  await deps.users.deleteOne({ _id: user._id });
+  await deps.sessions.deleteMany({ userId: user._id });
 }
 
 /**

@@ -10,12 +10,14 @@ import {
 
 let testApp: TestApp;
 let userId: string;
+let sessionId: string;
 let validToken: string;
 
 beforeAll(async () => {
   testApp = await createTestApp('authenticate');
   const created = await createUser(testApp);
   userId = created.user.id as string;
+  sessionId = created.sessionId;
   validToken = created.token;
 });
 afterAll(() => testApp.close());
@@ -26,6 +28,7 @@ const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const all: Record<string, unknown> = {
     sub: userId,
+    sid: sessionId,
     role: 'user',
     iss: 'keycard',
     aud: 'keycard-api',

@@ -27,6 +27,8 @@ describe.each(['/api/auth/register', '/api/auth/signup'])('POST %s', (path) => {
       token: expect.any(String),
       tokenType: 'Bearer',
       expiresIn: 900,
+      refreshToken: expect.stringMatching(/^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$/),
+      refreshExpiresIn: expect.any(Number),
       user: {
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         name: 'Ada Lovelace',

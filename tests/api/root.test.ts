@@ -40,7 +40,10 @@ describe('GET /health', () => {
       const app = createApp({ ...testApp.context, connection });
       const response = await request(app).get('/health');
       expect(response.status).toBe(503);
-      expect(response.body).toEqual({ error: 'Database unavailable', code: 'database_unavailable' });
+      expect(response.body).toEqual({
+        error: 'Database unavailable',
+        code: 'database_unavailable',
+      });
     } finally {
       await connection.close(true);
     }

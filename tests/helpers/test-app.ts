@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { createApp } from '../../src/app';
+import { startSession } from '../../src/auth/sessions';
 import { loadConfig, type Config } from '../../src/config';
 import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
 import { connectDatabase } from '../../src/db/connect';
@@ -66,7 +67,10 @@ let userCounter = 0;
 export interface CreatedUser {
   user: UserDocument;
   password: string;
+  /** An access token of a fresh session, as a login would give. */
   token: string;
+  refreshToken: string;
+  sessionId: string;
 }
 
 /** Creates a user through the model (so the hashing hook runs) and signs a token for them. */
@@ -82,11 +86,17 @@ export async function createUser(
     password,
     role: overrides.role ?? 'user',
   });
+  const { session, refreshToken } = await startSession(testApp.context, user._id, {
+    userAgent: 'test-helper',
+    ip: '127.0.0.1',
+  });
+  const sessionId = session._id.toHexString();
   const { token } = testApp.context.tokens.signAccessToken({
     id: user.id as string,
     role: user.role,
+    sessionId,
   });
-  return { user, password, token };
+  return { user, password, token, refreshToken, sessionId };
 }
 
 export function bearer(token: string): { Authorization: string } {
