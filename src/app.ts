@@ -1,6 +1,10 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { TRANSPORT_HEADER } from './auth/refresh-cookie';
 import type { AppContext } from './context';
 import { errorHandler, notFound } from './middleware/error-handler';
+import { requestLogger } from './middleware/request-logger';
 import { requireJsonBody } from './middleware/require-json';
 import { createAdminRouter } from './routes/admin';
 import { createAuthRouter } from './routes/auth';
@@ -11,9 +15,51 @@ const JSON_BODY_LIMIT = '100kb';
 
 /** Pure wiring: no database connection and no listen(), so tests can call request(app). */
 export function createApp(context: AppContext): Express {
+  const { config } = context;
   const app = express();
   app.disable('x-powered-by');
+  // Without TRUST_PROXY, req.ip is the socket's address and X-Forwarded-For is ignored: a
+  // client could otherwise pick any IP it likes and walk around every per-IP limit.
+  app.set('trust proxy', config.trustProxy);
 
+  app.use(requestLogger(context.logger));
+  app.use(
+    helmet({
+      // The API serves JSON only: nothing may load, frame or run it as a page.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      strictTransportSecurity:
+        config.nodeEnv === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'no-referrer' },
+      frameguard: { action: 'deny' },
+    }),
+  );
+  app.use(
+    cors({
+      // Only the configured origins, echoed one at a time: never "*", never "null", never an
+      // arbitrary reflected origin, since credentials (the refresh cookie) are allowed.
+      origin: (origin, callback) => {
+        callback(
+          null,
+          origin !== undefined && config.corsOrigins.includes(origin) ? origin : false,
+        );
+      },
+      credentials: true,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', TRANSPORT_HEADER],
+      exposedHeaders: [
+        'X-Request-Id',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'RateLimit-Policy',
+      ],
+      maxAge: 600,
+    }),
+  );
   app.use(requireJsonBody());
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
   app.use('/api', (_req, res, next) => {

@@ -9,6 +9,14 @@ export interface AdminSeed {
   name: string;
 }
 
+export interface RateLimits {
+  loginMaxFailures: number;
+  loginMaxFailuresPerDay: number;
+  loginMaxAttemptsPerIp: number;
+  registerMaxPerHour: number;
+  refreshMaxPerMinute: number;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
@@ -16,6 +24,8 @@ export interface Config {
   jwtSecret: string;
   /** True when no JWT_SECRET was given and one was generated for this process only. */
   jwtSecretGenerated: boolean;
+  /** Retired secrets: tokens they signed still verify until they are removed. */
+  jwtPreviousSecrets: readonly string[];
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
@@ -24,6 +34,9 @@ export interface Config {
   corsOrigins: readonly string[];
   logLevel: string;
   admin: AdminSeed | undefined;
+  rateLimits: Readonly<RateLimits>;
+  /** Express's "trust proxy" setting; false unless TRUST_PROXY is set. */
+  trustProxy: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +82,7 @@ const envSchema = z.object({
       .optional(),
   ),
   JWT_SECRET: optionalText,
+  JWT_PREVIOUS_SECRETS: optionalText,
   JWT_ISSUER: optionalText.pipe(z.string().default('keycard')),
   JWT_AUDIENCE: optionalText.pipe(z.string().default('keycard-api')),
   ACCESS_TOKEN_TTL: optionalText.pipe(z.string().default('15m')),
@@ -79,6 +93,12 @@ const envSchema = z.object({
   ADMIN_EMAIL: optionalText,
   ADMIN_PASSWORD: z.string().optional(),
   ADMIN_NAME: optionalText,
+  LOGIN_MAX_FAILURES: integer(5, 1, 1000),
+  LOGIN_MAX_FAILURES_PER_DAY: integer(100, 1, 100_000),
+  LOGIN_MAX_ATTEMPTS_PER_IP: integer(100, 1, 1_000_000),
+  REGISTER_MAX_PER_HOUR: integer(10, 1, 1_000_000),
+  REFRESH_MAX_PER_MINUTE: integer(60, 1, 1_000_000),
+  TRUST_PROXY: optionalText,
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -111,7 +131,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   if (production && (values.BCRYPT_COST < 10 || values.BCRYPT_COST > 15)) {
     problems.push('BCRYPT_COST: must be between 10 and 15 when NODE_ENV=production');
   }
-  problems.push(...checkSecret(values.JWT_SECRET, production));
+  problems.push(...checkSecret('JWT_SECRET', values.JWT_SECRET, production));
+  const previousSecrets = (values.JWT_PREVIOUS_SECRETS ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+  for (const secret of previousSecrets) {
+    problems.push(...checkSecret('JWT_PREVIOUS_SECRETS', secret, false));
+  }
   const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
   const admin = parseAdminSeed(values, problems);
 
@@ -123,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     mongoUri: values.MONGO_URI,
     jwtSecret: values.JWT_SECRET ?? randomBytes(64).toString('base64url'),
     jwtSecretGenerated: values.JWT_SECRET === undefined,
+    jwtPreviousSecrets: Object.freeze(previousSecrets),
     jwtIssuer: values.JWT_ISSUER,
     jwtAudience: values.JWT_AUDIENCE,
     accessTokenTtlSeconds: accessTokenTtlSeconds ?? 0,
@@ -131,21 +159,37 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     corsOrigins: Object.freeze(corsOrigins),
     logLevel: values.LOG_LEVEL,
     admin,
+    rateLimits: Object.freeze({
+      loginMaxFailures: values.LOGIN_MAX_FAILURES,
+      loginMaxFailuresPerDay: values.LOGIN_MAX_FAILURES_PER_DAY,
+      loginMaxAttemptsPerIp: values.LOGIN_MAX_ATTEMPTS_PER_IP,
+      registerMaxPerHour: values.REGISTER_MAX_PER_HOUR,
+      refreshMaxPerMinute: values.REFRESH_MAX_PER_MINUTE,
+    }),
+    trustProxy: parseTrustProxy(values.TRUST_PROXY),
   });
 }
 
-function checkSecret(secret: string | undefined, production: boolean): string[] {
+/** TRUST_PROXY: true/false, a hop count, or Express's list of trusted addresses and subnets. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function checkSecret(name: string, secret: string | undefined, production: boolean): string[] {
   if (secret === undefined) {
     return production
-      ? ['JWT_SECRET: required when NODE_ENV=production (generate one with npm run gen-secret)']
+      ? [`${name}: required when NODE_ENV=production (generate one with npm run gen-secret)`]
       : [];
   }
   const problems: string[] = [];
   if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
-    problems.push(`JWT_SECRET: must be at least ${MIN_SECRET_BYTES} bytes`);
+    problems.push(`${name}: must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   if (PLACEHOLDER_SECRET.test(secret)) {
-    problems.push('JWT_SECRET: looks like a placeholder; generate one with npm run gen-secret');
+    problems.push(`${name}: looks like a placeholder; generate one with npm run gen-secret`);
   }
   return problems;
 }

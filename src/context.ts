@@ -1,10 +1,12 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { createDummyHash } from './auth/login-user';
+import { createLoginThrottle, type LoginThrottle } from './auth/login-throttle';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher';
 import { createTokenService, type TokenService } from './auth/tokens';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { createLimiter, type Limiter } from './middleware/rate-limit';
 import { createSessionModel, type SessionModel } from './models/session';
 import { createUserModel, type UserModel } from './models/user';
 
@@ -21,6 +23,8 @@ export interface AppContext {
   refreshKey: KeyObject;
   refreshTokenTtlSeconds: number;
   dummyHash: Promise<string>;
+  loginThrottle: LoginThrottle;
+  limiters: { loginPerIp: Limiter; registerPerIp: Limiter; refreshPerIp: Limiter };
 }
 
 export async function createAppContext(options: {
@@ -46,6 +50,7 @@ export async function createAppContext(options: {
   }
   const tokens = createTokenService({
     secret: config.jwtSecret,
+    previousSecrets: config.jwtPreviousSecrets,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -53,6 +58,24 @@ export async function createAppContext(options: {
   const refreshKey = createSecretKey(
     createHmac('sha256', config.jwtSecret).update('keycard refresh-token successor').digest(),
   );
+  const limits = config.rateLimits;
+  const limiters = {
+    loginPerIp: createLimiter(connection, {
+      keyPrefix: 'login_ip',
+      points: limits.loginMaxAttemptsPerIp,
+      durationSeconds: 15 * 60,
+    }),
+    registerPerIp: createLimiter(connection, {
+      keyPrefix: 'register_ip',
+      points: limits.registerMaxPerHour,
+      durationSeconds: 3600,
+    }),
+    refreshPerIp: createLimiter(connection, {
+      keyPrefix: 'refresh_ip',
+      points: limits.refreshMaxPerMinute,
+      durationSeconds: 60,
+    }),
+  };
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);
@@ -67,6 +90,8 @@ export async function createAppContext(options: {
     refreshKey,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     dummyHash,
+    loginThrottle: createLoginThrottle(connection, limits),
+    limiters,
   };
 }
 

@@ -72,6 +72,7 @@ export async function rotateRefreshToken(
   deps: SessionDeps,
   token: string,
   client: ClientInfo,
+  hooks: { onReuse?: (session: SessionRecord) => void } = {},
 ): Promise<IssuedSession> {
   const parsed = parseRefreshToken(token);
   if (!parsed) throw invalidRefreshToken();
@@ -125,6 +126,7 @@ export async function rotateRefreshToken(
     { _id: session._id, revokedAt: null },
     { $set: { revokedAt: now } },
   );
+  hooks.onReuse?.(session);
   throw new HttpError(
     401,
     'refresh_token_reused',

@@ -1,4 +1,4 @@
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { HttpError } from '../errors';
 import { isRole, type Role } from '../roles';
@@ -30,7 +30,10 @@ export interface TokenService {
 }
 
 export interface TokenSettings {
+  /** Signs new tokens. */
   secret: string;
+  /** Retired secrets whose tokens still verify until they are removed from the list. */
+  previousSecrets?: readonly string[];
   issuer: string;
   audience: string;
   accessTokenTtlSeconds: number;
@@ -38,16 +41,34 @@ export interface TokenSettings {
 
 const ALGORITHM = 'HS256';
 const CLOCK_TOLERANCE_SECONDS = 30;
+// RFC 9068: the type of a JWT access token, so that no other token keycard may sign later
+// (password reset, email verification) can ever be replayed as one.
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+const ACCEPTED_TYPES = new Set([ACCESS_TOKEN_TYPE, `application/${ACCESS_TOKEN_TYPE}`]);
+
+/** A public, stable name for a secret: a truncated hash, from which the secret cannot be had. */
+export function keyIdOf(secret: string): string {
+  return createHash('sha256').update(`keycard-kid:${secret}`).digest('base64url').slice(0, 16);
+}
 
 export function createTokenService(settings: TokenSettings): TokenService {
   // jsonwebtoken handed a string secret first tries to parse it as a PEM key on every call
   // (auth0/node-jsonwebtoken#966), which costs far more than the HMAC itself.
-  const key: KeyObject = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+  const toKey = (secret: string): KeyObject => createSecretKey(Buffer.from(secret, 'utf8'));
+  const signingKeyId = keyIdOf(settings.secret);
+  const signingKey = toKey(settings.secret);
+  // The only keys a token can ever be checked with: the header's kid picks one of these and
+  // nothing else (a jku, jwk or x5u header is never looked at).
+  const verificationKeys = new Map<string, KeyObject>([[signingKeyId, signingKey]]);
+  for (const previous of settings.previousSecrets ?? []) {
+    verificationKeys.set(keyIdOf(previous), toKey(previous));
+  }
 
   return {
     signAccessToken(subject) {
-      const token = jwt.sign({ role: subject.role, sid: subject.sessionId }, key, {
+      const token = jwt.sign({ role: subject.role, sid: subject.sessionId }, signingKey, {
         algorithm: ALGORITHM,
+        header: { alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: signingKeyId },
         subject: subject.id,
         issuer: settings.issuer,
         audience: settings.audience,
@@ -58,6 +79,16 @@ export function createTokenService(settings: TokenSettings): TokenService {
     },
 
     verifyAccessToken(token, options = {}) {
+      const decoded = jwt.decode(token, { complete: true });
+      const header = decoded?.header;
+      const key = typeof header?.kid === 'string' ? verificationKeys.get(header.kid) : undefined;
+      if (
+        !key ||
+        typeof header?.typ !== 'string' ||
+        !ACCEPTED_TYPES.has(header.typ.toLowerCase())
+      ) {
+        throw invalidToken('invalid_token', 'Invalid token');
+      }
       let payload: string | jwt.JwtPayload;
       try {
         payload = jwt.verify(token, key, {

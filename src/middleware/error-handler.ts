@@ -45,7 +45,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const { status, body, headers } = describe(error);
     if (status >= 500) {
-      logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+      // The request's own logger when there is one, so the line carries the request id.
+      (req.log ?? logger).error(
+        { err: error, method: req.method, path: req.path },
+        'request failed',
+      );
     }
     res.set('Cache-Control', 'no-store');
     if (headers) res.set(headers);

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { revokeAllSessions } from '../auth/sessions';
+import { audit } from '../audit';
 import type { AppContext } from '../context';
 import { authenticate } from '../middleware/authenticate';
 import { authorize } from '../middleware/authorize';
@@ -46,12 +47,22 @@ export function createAdminRouter(context: AppContext): Router {
 
   router.patch('/users/:id', async (req, res) => {
     const { role } = parseInput(roleUpdateSchema, req.body);
+    const before = await findUserOr404(context.users, req.params.id);
     const user = await changeRole(context.users, req.params.id, role);
+    if (before.role !== user.role) {
+      audit(req, 'role_change', {
+        userId: user.id as string,
+        actorId: req.user?.id as string,
+        from: before.role,
+        to: user.role,
+      });
+    }
     res.json({ user: toPublicUser(user) });
   });
 
   router.delete('/users/:id', async (req, res) => {
     await deleteUser(context, req.params.id);
+    audit(req, 'user_deletion', { userId: req.params.id, actorId: req.user?.id as string });
     res.status(204).end();
   });
 

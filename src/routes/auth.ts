@@ -23,7 +23,9 @@ import {
   type ClientInfo,
   type IssuedSession,
 } from '../auth/sessions';
+import { audit } from '../audit';
 import type { AppContext } from '../context';
+import { rateLimitByIp } from '../middleware/rate-limit';
 import { HttpError, NotFoundError, ValidationError } from '../errors';
 import { authenticate, missingToken, readBearerToken } from '../middleware/authenticate';
 import type { UserDocument } from '../models/user';
@@ -66,6 +68,7 @@ export function createAuthRouter(context: AppContext): Router {
   const register: RequestHandler = async (req, res) => {
     const input = parseInput(registerSchema, req.body);
     const user = await registerUser(context, input);
+    audit(req, 'register', { userId: user.id as string, email: user.email });
     let issued: IssuedSession;
     try {
       issued = await startSession(context, user._id, clientInfo(req));
@@ -76,12 +79,28 @@ export function createAuthRouter(context: AppContext): Router {
     }
     respondWithTokens(req, res, 201, user, issued, wantsCookieTransport(req));
   };
-  router.post('/register', register);
-  router.post('/signup', register);
+  const registerLimit = rateLimitByIp(context.limiters.registerPerIp);
+  router.post('/register', registerLimit, register);
+  router.post('/signup', registerLimit, register);
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', rateLimitByIp(context.limiters.loginPerIp), async (req, res) => {
     const input = parseInput(loginSchema, req.body);
-    const user = await loginUser(context, input);
+    const ip = req.ip ?? '';
+    await context.loginThrottle.assertAllowed(res, input.email, ip);
+    let user: UserDocument;
+    try {
+      user = await loginUser(context, input);
+    } catch (error) {
+      if (error instanceof HttpError && error.code === 'invalid_credentials') {
+        audit(req, 'login_failure', { email: input.email });
+        if (await context.loginThrottle.recordFailure(input.email, ip)) {
+          audit(req, 'lockout', { email: input.email });
+        }
+      }
+      throw error;
+    }
+    await context.loginThrottle.recordSuccess(input.email, ip);
+    audit(req, 'login_success', { userId: user.id as string, email: user.email });
     const issued = await startSession(context, user._id, clientInfo(req));
     respondWithTokens(req, res, 200, user, issued, wantsCookieTransport(req));
   });
@@ -96,12 +115,18 @@ export function createAuthRouter(context: AppContext): Router {
     return { token: cookie, fromCookie: true };
   }
 
-  router.post('/refresh', async (req, res) => {
+  router.post('/refresh', rateLimitByIp(context.limiters.refreshPerIp), async (req, res) => {
     const { token, fromCookie } = presentedRefreshToken(req);
     if (token === undefined) {
       throw new ValidationError([{ path: 'refreshToken', message: 'is required' }]);
     }
-    const issued = await rotateRefreshToken(context, token, clientInfo(req));
+    const issued = await rotateRefreshToken(context, token, clientInfo(req), {
+      onReuse: (session) =>
+        audit(req, 'refresh_reuse', {
+          userId: session.userId.toHexString(),
+          sessionId: session._id.toHexString(),
+        }),
+    });
     const user = await context.users.findById(issued.session.userId);
     if (!user) {
       await revokeSession(context, issued.session._id, issued.session.userId);
@@ -121,19 +146,28 @@ export function createAuthRouter(context: AppContext): Router {
           new Types.ObjectId(claims.sid),
           new Types.ObjectId(claims.sub),
         );
+        audit(req, 'logout', { userId: claims.sub, sessionId: claims.sid });
       }
     } else {
       const { token } = presentedRefreshToken(req);
       if (token === undefined) throw missingToken();
       const session = await findSessionByRefreshToken(context, token);
-      if (session) await revokeSession(context, session._id, session.userId);
+      if (session) {
+        await revokeSession(context, session._id, session.userId);
+        audit(req, 'logout', {
+          userId: session.userId.toHexString(),
+          sessionId: session._id.toHexString(),
+        });
+      }
     }
     clearRefreshCookie(req, res, context.config);
     res.status(204).end();
   });
 
   router.post('/logout-all', requireUser, async (req, res) => {
-    await revokeAllSessions(context, (req.user as UserDocument)._id);
+    const userId = (req.user as UserDocument)._id;
+    await revokeAllSessions(context, userId);
+    audit(req, 'logout_all', { userId: userId.toHexString() });
     clearRefreshCookie(req, res, context.config);
     res.status(204).end();
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { nameSchema, passwordSchema } from '../auth/credential-schemas';
 import { invalidCredentials } from '../auth/login-user';
 import { revokeAllSessions } from '../auth/sessions';
+import { audit } from '../audit';
 import type { AppContext } from '../context';
 import { authenticate } from '../middleware/authenticate';
 import { toPublicUser, type UserDocument } from '../models/user';
@@ -43,6 +44,7 @@ export function createProfileRouter(context: AppContext): Router {
     await revokeAllSessions(context, user._id, {
       except: new Types.ObjectId(req.auth?.sid as string),
     });
+    audit(req, 'password_change', { userId: user.id as string });
     res.status(204).end();
   });
 

@@ -1,9 +1,10 @@
-import jwt from 'jsonwebtoken';
+import { keyIdOf } from '../../src/auth/tokens';
 import {
   bearer,
   createTestApp,
   createUser,
   request,
+  signTestToken,
   TEST_SECRET,
   type TestApp,
 } from '../helpers/test-app';
@@ -40,17 +41,11 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }
 
-function sign(
-  payload: Record<string, unknown>,
-  options: { secret?: string; algorithm?: jwt.Algorithm } = {},
-): string {
-  return jwt.sign(payload, options.secret ?? TEST_SECRET, {
-    algorithm: options.algorithm ?? 'HS256',
-  });
-}
+const sign = signTestToken;
 
 function unsigned(alg: string): string {
-  return `${base64url({ alg, typ: 'JWT' })}.${base64url(claims({ role: 'admin' }))}.`;
+  const header = { alg, typ: 'at+jwt', kid: keyIdOf(TEST_SECRET) };
+  return `${base64url(header)}.${base64url(claims({ role: 'admin' }))}.`;
 }
 
 describe('GET /api/profile authentication', () => {
@@ -108,6 +103,27 @@ describe('GET /api/profile authentication', () => {
       'another secret',
       () => sign(claims(), { secret: 'another-secret-of-sufficient-length-000000' }),
     ],
+    [
+      'another secret under the right kid',
+      () =>
+        sign(claims(), {
+          secret: 'another-secret-of-sufficient-length-000000',
+          header: { kid: keyIdOf(TEST_SECRET) },
+        }),
+    ],
+    ['no typ header', () => sign(claims(), { header: { typ: undefined } })],
+    ['typ JWT instead of at+jwt', () => sign(claims(), { header: { typ: 'JWT' } })],
+    ['no kid', () => sign(claims(), { header: { kid: undefined } })],
+    ['an unknown kid', () => sign(claims(), { header: { kid: 'not-a-known-key' } })],
+    [
+      'a jku header naming a key set elsewhere',
+      () =>
+        sign(claims(), {
+          secret: 'attacker-controlled-secret-0000000000000',
+          header: { jku: 'http://127.0.0.1:9/jwks.json', kid: 'attacker' },
+        }),
+    ],
+    ['no sid', () => sign(claims({ sid: undefined }))],
     ['HS384 with the right secret', () => sign(claims(), { algorithm: 'HS384' })],
     ['HS512 with the right secret', () => sign(claims(), { algorithm: 'HS512' })],
     ['a wrong issuer', () => sign(claims({ iss: 'someone-else' }))],

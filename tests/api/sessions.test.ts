@@ -1,9 +1,11 @@
 import jwt from 'jsonwebtoken';
+import { keyIdOf } from '../../src/auth/tokens';
 import {
   bearer,
   createTestApp,
   createUser,
   request,
+  signTestToken,
   TEST_SECRET,
   type TestApp,
 } from '../helpers/test-app';
@@ -217,7 +219,7 @@ describe('POST /api/auth/logout', () => {
   it('with an expired access token, ends the session named by the refresh token', async () => {
     const { body } = await register();
     const claims = jwt.decode(body.token) as jwt.JwtPayload;
-    const expired = jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 }, TEST_SECRET);
+    const expired = signTestToken({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600 });
     const profile = await request(testApp.app).get('/api/profile').set(bearer(expired));
     expect(profile.body.code).toBe('token_expired');
     const response = await request(testApp.app)
@@ -231,7 +233,10 @@ describe('POST /api/auth/logout', () => {
   it('with a forged access token responds 401 invalid_token and revokes nothing', async () => {
     const { body } = await register();
     const claims = jwt.decode(body.token) as jwt.JwtPayload;
-    const forged = jwt.sign(claims, 'some-other-secret-that-is-long-enough-000');
+    const forged = signTestToken(claims, {
+      secret: 'some-other-secret-that-is-long-enough-000',
+      header: { kid: keyIdOf(TEST_SECRET) },
+    });
     const response = await request(testApp.app).post('/api/auth/logout').set(bearer(forged));
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('invalid_token');

@@ -1,3 +1,5 @@
+import jwt from 'jsonwebtoken';
+import { keyIdOf } from '../../src/auth/tokens';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
@@ -35,6 +37,12 @@ export async function createTestApp(
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
     MONGO_URI: uri,
+    // Generous limits, so only the rate-limit tests (which set their own) ever meet them.
+    LOGIN_MAX_FAILURES: '1000',
+    LOGIN_MAX_FAILURES_PER_DAY: '100000',
+    LOGIN_MAX_ATTEMPTS_PER_IP: '1000000',
+    REGISTER_MAX_PER_HOUR: '1000000',
+    REFRESH_MAX_PER_MINUTE: '1000000',
     ...env,
   });
   const connection =
@@ -104,3 +112,24 @@ export function bearer(token: string): { Authorization: string } {
 }
 
 export { request };
+
+/**
+ * Signs claims the way keycard does (HS256, typ at+jwt, kid of the secret) with any secret,
+ * so tests can make expired, forged or otherwise wrong tokens by changing one thing at a time.
+ */
+export function signTestToken(
+  payload: Record<string, unknown>,
+  options: { secret?: string; algorithm?: jwt.Algorithm; header?: Record<string, unknown> } = {},
+): string {
+  const secret = options.secret ?? TEST_SECRET;
+  const algorithm = options.algorithm ?? 'HS256';
+  return jwt.sign(payload, secret, {
+    algorithm,
+    header: {
+      alg: algorithm,
+      typ: 'at+jwt',
+      kid: keyIdOf(secret),
+      ...options.header,
+    } as jwt.JwtHeader,
+  });
+}
