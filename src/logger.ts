@@ -1,24 +1,31 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(options: { level: string }): Logger {
-  return pino({
-    level: options.level,
-    // Defence in depth: nothing that grants access may ever be written to a log line.
-    redact: {
-      paths: [
-        'password',
-        '*.password',
-        'token',
-        '*.token',
-        'refreshToken',
-        '*.refreshToken',
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-      ],
-      censor: '[redacted]',
+export function createLogger(options: {
+  level: string;
+  /** Where lines go (standard output by default); tests capture them here. */
+  destination?: DestinationStream;
+}): Logger {
+  return pino(
+    {
+      level: options.level,
+      // Defence in depth: nothing that grants access may ever be written to a log line.
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'refreshToken',
+          '*.refreshToken',
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+        ],
+        censor: '[redacted]',
+      },
     },
-  });
+    options.destination,
+  );
 }

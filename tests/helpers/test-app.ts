@@ -27,7 +27,7 @@ export interface TestApp {
 export async function createTestApp(
   label: string,
   env: Record<string, string> = {},
-  options: { shareDatabaseWith?: TestApp } = {},
+  options: { shareDatabaseWith?: TestApp; logLines?: string[] } = {},
 ): Promise<TestApp> {
   const { uri, dbName } = testDatabase(label);
   const shared = options.shareDatabaseWith;
@@ -48,7 +48,11 @@ export async function createTestApp(
   const connection =
     shared?.connection.useDb(shared.connection.name, { useCache: false }) ??
     (await connectDatabase(withDatabase(uri, dbName)));
-  const logger = createLogger({ level: config.logLevel });
+  const logLines = options.logLines;
+  const logger = createLogger({
+    level: logLines ? 'info' : config.logLevel,
+    destination: logLines ? { write: (line: string) => void logLines.push(line) } : undefined,
+  });
   const context = await createAppContext({ config, logger, connection, hasherWorkers: 1 });
   return {
     app: createApp(context),
