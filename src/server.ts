@@ -20,9 +20,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  // Logs are JSON for machines; a person at a terminal also gets these in plain words.
+  const warnLoudly = (message: string, fields: object = {}) => {
+    logger.warn(fields, message);
+    if (process.stderr.isTTY) console.error(`\n  WARNING: ${message}\n`);
+  };
 
   if (config.jwtSecretGenerated) {
-    logger.warn(
+    warnLoudly(
       'JWT_SECRET is not set: using a random secret for this run only. Every token dies when ' +
         'the process exits. Set JWT_SECRET (npm run gen-secret) to keep them.',
     );
@@ -33,9 +38,10 @@ async function main(): Promise<void> {
   if (!mongoUri) {
     embedded = await startEmbeddedMongo({ log: (message) => logger.info(message) });
     mongoUri = embedded.uri;
-    logger.warn(
+    warnLoudly(
+      `MONGO_URI is not set: using an embedded in-memory MongoDB (${embedded.kind}) at ` +
+        `${mongoUri}. All data is lost on exit.`,
       { uri: mongoUri, kind: embedded.kind },
-      'MONGO_URI is not set: using an embedded in-memory MongoDB. All data is lost on exit.',
     );
   }
 
