@@ -1,0 +1,41 @@
+import type { BsonDocument } from '../bson-values';
+import { CommandError } from '../errors';
+import { collectionCommands } from './collections';
+import type { CommandContext, CommandHandler } from './command-context';
+import { findAndModifyCommands } from './find-and-modify';
+import { handshakeCommands } from './handshake';
+import { indexCommands } from './indexes';
+import { readCommands } from './read-commands';
+import { writeCommands } from './write-commands';
+
+const handlers = new Map<string, CommandHandler>(
+  Object.entries({
+    ...handshakeCommands,
+    ...collectionCommands,
+    ...indexCommands,
+    ...readCommands,
+    ...writeCommands,
+    ...findAndModifyCommands,
+  }),
+);
+
+/** Runs one command to completion, synchronously, so it is atomic with respect to all others. */
+export function runCommand(command: BsonDocument, context: CommandContext): BsonDocument {
+  const [name] = Object.keys(command);
+  if (name === undefined) throw new CommandError('FailedToParse', 'Empty command object');
+  const handler = handlers.get(name);
+  if (!handler) throw new CommandError('CommandNotFound', `no such command: '${name}'`);
+  // A standalone mongod refuses transactions (and retryable-write numbers) before running
+  // anything, so a transaction can never leave a write behind.
+  if (
+    command.txnNumber !== undefined ||
+    command.autocommit !== undefined ||
+    command.startTransaction !== undefined
+  ) {
+    throw new CommandError(
+      'IllegalOperation',
+      'Transaction numbers are only allowed on a replica set member or mongos',
+    );
+  }
+  return handler(command, context);
+}

@@ -1,0 +1,1 @@
+export { startWireServer, type WireServer, type WireServerOptions } from './server';
