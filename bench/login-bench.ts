@@ -15,9 +15,12 @@ const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = 2;
 
 function disableLimits(context: AppContext): void {
-  const noop = async () => undefined;
-  context.loginThrottle.assertAllowed = noop;
-  context.loginThrottle.recordSuccess = noop;
+  context.loginThrottle.beginAttempt = async (_res, email) => ({
+    email,
+    pairKey: '',
+    failureNumber: 1,
+  });
+  context.loginThrottle.recordSuccess = async () => undefined;
   context.loginThrottle.recordFailure = async () => false;
   const { store, points } = context.limiters.loginPerIp;
   store.consume = async () => new RateLimiterRes(points - 1, 900_000, 1, false);

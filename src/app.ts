@@ -61,7 +61,9 @@ export function createApp(context: AppContext): Express {
     }),
   );
   app.use(requireJsonBody());
-  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(
+    express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }),
+  );
   app.use('/api', (_req, res, next) => {
     // Tokens and user data must never be kept by a browser or proxy cache.
     res.set('Cache-Control', 'no-store');

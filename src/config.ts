@@ -103,16 +103,20 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Every variable loadConfig reads (EMBEDDED_MONGO is read by db/embedded-mongo.ts). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Reads every variable at once and throws a ConfigError that lists every problem found. */
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    );
-  }
-  const values = parsed.data;
+  // Field by field, so that one bad variable does not hide the problems of the others.
   const problems: string[] = [];
+  const entries = Object.entries(envSchema.shape).map(([name, schema]) => {
+    const result = schema.safeParse(env[name]);
+    if (result.success) return [name, result.data];
+    problems.push(...result.error.issues.map((issue) => `${name}: ${issue.message}`));
+    return [name, envSchema.shape[name as keyof Env].safeParse(undefined).data];
+  });
+  const values = Object.fromEntries(entries) as Env;
   const production = values.NODE_ENV === 'production';
 
   const accessTokenTtlSeconds = parseDuration(values.ACCESS_TOKEN_TTL);

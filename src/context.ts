@@ -21,6 +21,7 @@ export interface AppContext {
   tokens: TokenService;
   /** Derives refresh-token successors; separate from the signing key by construction. */
   refreshKey: KeyObject;
+  previousRefreshKeys: readonly KeyObject[];
   refreshTokenTtlSeconds: number;
   dummyHash: Promise<string>;
   loginThrottle: LoginThrottle;
@@ -55,9 +56,10 @@ export async function createAppContext(options: {
     audience: config.jwtAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   });
-  const refreshKey = createSecretKey(
-    createHmac('sha256', config.jwtSecret).update('keycard refresh-token successor').digest(),
-  );
+  const refreshKeyOf = (secret: string) =>
+    createSecretKey(
+      createHmac('sha256', secret).update('keycard refresh-token successor').digest(),
+    );
   const limits = config.rateLimits;
   const limiters = {
     loginPerIp: createLimiter(connection, {
@@ -87,7 +89,8 @@ export async function createAppContext(options: {
     sessions,
     hasher,
     tokens,
-    refreshKey,
+    refreshKey: refreshKeyOf(config.jwtSecret),
+    previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     dummyHash,
     loginThrottle: createLoginThrottle(connection, limits),

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const context = await createAppContext({ config, logger, connection });
 
   if (config.admin) {
-    const outcome = await ensureFirstAdmin(context.users, config.admin);
+    const outcome = await ensureFirstAdmin(context, config.admin);
     if (outcome !== 'exists') logger.info({ email: config.admin.email }, `first admin ${outcome}`);
   }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { ConfigError, loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
 
 const GOOD_SECRET = 'k3'.repeat(20);
 
@@ -96,6 +96,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'loud',
     });
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'ACCESS_TOKEN_TTL',
       'BCRYPT_COST',
       'LOG_LEVEL',
       'MONGO_URI',
@@ -155,6 +156,7 @@ describe('.env.example', () => {
 
   it('documents every variable the schema reads', () => {
     for (const name of [
+      ...CONFIG_VARIABLES,
       'NODE_ENV',
       'PORT',
       'MONGO_URI',
@@ -179,6 +181,42 @@ describe('.env.example', () => {
     expect(placeholder).not.toBe('');
     expect(problemsOf({ JWT_SECRET: placeholder })).toEqual([
       'JWT_SECRET: looks like a placeholder; generate one with npm run gen-secret',
+    ]);
+  });
+});
+
+describe('loadConfig for sessions, rotation and limits', () => {
+  it('reads REFRESH_TOKEN_TTL, JWT_PREVIOUS_SECRETS, TRUST_PROXY and the limits', () => {
+    const config = loadConfig({
+      REFRESH_TOKEN_TTL: '30d',
+      JWT_PREVIOUS_SECRETS: `${GOOD_SECRET}, ${'z9'.repeat(20)}`,
+      TRUST_PROXY: '2',
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_MAX_FAILURES_PER_DAY: '50',
+      LOGIN_MAX_ATTEMPTS_PER_IP: '20',
+      REGISTER_MAX_PER_HOUR: '4',
+      REFRESH_MAX_PER_MINUTE: '30',
+    });
+    expect(config).toMatchObject({
+      refreshTokenTtlSeconds: 30 * 86_400,
+      jwtPreviousSecrets: [GOOD_SECRET, 'z9'.repeat(20)],
+      trustProxy: 2,
+      rateLimits: {
+        loginMaxFailures: 3,
+        loginMaxFailuresPerDay: 50,
+        loginMaxAttemptsPerIp: 20,
+        registerMaxPerHour: 4,
+        refreshMaxPerMinute: 30,
+      },
+    });
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+  });
+
+  it('refuses a weak previous secret and a zero limit', () => {
+    expect(problemsOf({ JWT_PREVIOUS_SECRETS: 'short', LOGIN_MAX_FAILURES: '0' }).sort()).toEqual([
+      expect.stringMatching(/^JWT_PREVIOUS_SECRETS: must be at least 32 bytes/),
+      expect.stringMatching(/^LOGIN_MAX_FAILURES: /),
     ]);
   });
 });

@@ -23,6 +23,11 @@ const MAX_REMEMBERED_TOKENS = 2000;
 export interface SessionDeps {
   sessions: SessionModel;
   refreshKey: KeyObject;
+  /**
+   * Keys of retired signing secrets: during a key rotation or a rolling deploy, an instance
+   * still on the old secret may have made the successor a racing client must receive.
+   */
+  previousRefreshKeys?: readonly KeyObject[];
   refreshTokenTtlSeconds: number;
 }
 
@@ -113,12 +118,17 @@ export async function rotateRefreshToken(
   if (!session || !genuine) throw invalidRefreshToken();
   if (!isActive(session, now)) throw sessionRevoked();
 
-  const lostRace =
+  const withinGrace =
     session.previousTokenHash === presentedHash &&
-    session.currentTokenHash === successorHash &&
     session.rotatedAt !== null &&
     now.getTime() - session.rotatedAt.getTime() <= REFRESH_GRACE_SECONDS * 1000;
-  if (lostRace) return { session, refreshToken: successor };
+  const issuedSuccessor = withinGrace
+    ? [deps.refreshKey, ...(deps.previousRefreshKeys ?? [])]
+        .map((key) => successorOf(key, parsed))
+        .find((candidate) => hashRefreshToken(candidate) === session.currentTokenHash)
+    : undefined;
+  // Lost a race: the token was rotated moments ago and its successor is still current.
+  if (issuedSuccessor) return { session, refreshToken: issuedSuccessor };
 
   // An earlier token came back: it was copied. Whoever holds the newer ones may be the thief,
   // so the whole session dies (OAuth 2.0 Security BCP, refresh token rotation).

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { emailSchema, nameSchema, passwordSchema } from '../auth/credential-schemas';
 import { createPasswordHasher } from '../auth/password-hasher';
 import { connectDatabase } from '../db/connect';
+import { createSessionModel } from '../models/session';
 import { createUserModel } from '../models/user';
 import { upsertAdmin } from '../users/ensure-admin';
 
@@ -36,13 +37,24 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const cost = Number(process.env.BCRYPT_COST ?? 12);
-  const hasher = createPasswordHasher({ cost: Number.isInteger(cost) ? cost : 12, workers: 1 });
+  const cost = z
+    .string()
+    .regex(/^\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(4).max(31))
+    .safeParse(process.env.BCRYPT_COST || '12');
+  if (!cost.success) {
+    console.error('BCRYPT_COST: must be a whole number from 4 to 31');
+    return 1;
+  }
+  const hasher = createPasswordHasher({ cost: cost.data, workers: 1 });
   const connection = await connectDatabase(mongoUri);
   try {
     const users = createUserModel(connection, hasher);
+    const sessions = createSessionModel(connection);
     await users.init();
-    const outcome = await upsertAdmin(users, seed.data);
+    await users.createIndexes();
+    const outcome = await upsertAdmin({ users, sessions }, seed.data);
     console.log(`Admin ${seed.data.email} ${outcome === 'created' ? 'created' : 'promoted'}.`);
     return 0;
   } finally {

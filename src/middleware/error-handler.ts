@@ -53,6 +53,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.set('Cache-Control', 'no-store');
     if (headers) res.set(headers);
+    // RFC 6750: every 401 names the scheme that would let the client in.
+    if (status === 401 && !res.get('WWW-Authenticate')) {
+      res.set('WWW-Authenticate', 'Bearer realm="keycard"');
+    }
     res.status(status).json(body);
   };
 }
@@ -88,10 +92,21 @@ function describe(error: unknown): {
       },
     };
   }
+  // Other client errors raised by Express itself, such as a path with broken percent-encoding.
+  const status = readNumber(error, 'status') ?? readNumber(error, 'statusCode');
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { status: 400, body: { error: 'Malformed request', code: 'bad_request' } };
+  }
   if (isDuplicateKeyError(error)) {
     return { status: 409, body: { error: 'Resource already exists', code: 'conflict' } };
   }
   return { status: 500, body: { error: 'Internal Server Error', code: 'internal_error' } };
+}
+
+function readNumber(value: unknown, key: string): number | undefined {
+  if (typeof value !== 'object' || value === null || !(key in value)) return undefined;
+  const field = (value as Record<string, unknown>)[key];
+  return typeof field === 'number' ? field : undefined;
 }
 
 function readString(value: unknown, key: string): string | undefined {

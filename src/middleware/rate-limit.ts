@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { HttpError } from '../errors';
+import { rateLimitKeyOf } from './client-ip';
 
 /** All counters live in one collection of keycard's own database, shared by every instance. */
 export const RATE_LIMIT_COLLECTION = 'rate_limits';
@@ -65,10 +66,13 @@ export async function consumePoint(res: Response, limiter: Limiter, key: string)
   setRateLimitHeaders(res, limiter, state);
 }
 
-/** One point per request from the client's IP (req.ip: the socket's unless TRUST_PROXY). */
+/**
+ * One point per request from the client's address (req.ip: the socket's unless TRUST_PROXY;
+ * IPv6 counted per /64).
+ */
 export function rateLimitByIp(limiter: Limiter): RequestHandler {
   return async (req, res, next) => {
-    await consumePoint(res, limiter, req.ip ?? 'unknown');
+    await consumePoint(res, limiter, rateLimitKeyOf(req.ip));
     next();
   };
 }

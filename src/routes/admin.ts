@@ -69,6 +69,7 @@ export function createAdminRouter(context: AppContext): Router {
   router.post('/users/:id/logout', async (req, res) => {
     const user = await findUserOr404(context.users, req.params.id);
     await revokeAllSessions(context, user._id);
+    audit(req, 'logout_all', { userId: user.id as string, actorId: req.user?.id as string });
     res.status(204).end();
   });
 

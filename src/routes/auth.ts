@@ -12,6 +12,7 @@ import {
   wantsCookieTransport,
 } from '../auth/refresh-cookie';
 import { registerUser } from '../auth/register-user';
+import { throttledPasswordCheck } from '../auth/throttled-password-check';
 import {
   findSessionByRefreshToken,
   listActiveSessions,
@@ -85,21 +86,9 @@ export function createAuthRouter(context: AppContext): Router {
 
   router.post('/login', rateLimitByIp(context.limiters.loginPerIp), async (req, res) => {
     const input = parseInput(loginSchema, req.body);
-    const ip = req.ip ?? '';
-    await context.loginThrottle.assertAllowed(res, input.email, ip);
-    let user: UserDocument;
-    try {
-      user = await loginUser(context, input);
-    } catch (error) {
-      if (error instanceof HttpError && error.code === 'invalid_credentials') {
-        audit(req, 'login_failure', { email: input.email });
-        if (await context.loginThrottle.recordFailure(input.email, ip)) {
-          audit(req, 'lockout', { email: input.email });
-        }
-      }
-      throw error;
-    }
-    await context.loginThrottle.recordSuccess(input.email, ip);
+    const user = await throttledPasswordCheck(context, req, res, input.email, () =>
+      loginUser(context, input),
+    );
     audit(req, 'login_success', { userId: user.id as string, email: user.email });
     const issued = await startSession(context, user._id, clientInfo(req));
     respondWithTokens(req, res, 200, user, issued, wantsCookieTransport(req));
@@ -195,6 +184,7 @@ export function createAuthRouter(context: AppContext): Router {
       (await context.sessions.exists({ _id: new Types.ObjectId(id), userId })) !== null;
     if (!owned) throw new NotFoundError('session_not_found', 'Session not found');
     await revokeSession(context, new Types.ObjectId(id), userId);
+    audit(req, 'logout', { userId: userId.toHexString(), sessionId: id });
     res.status(204).end();
   });
 

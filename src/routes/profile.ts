@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { nameSchema, passwordSchema } from '../auth/credential-schemas';
 import { invalidCredentials } from '../auth/login-user';
 import { revokeAllSessions } from '../auth/sessions';
+import { throttledPasswordCheck } from '../auth/throttled-password-check';
 import { audit } from '../audit';
 import type { AppContext } from '../context';
 import { authenticate } from '../middleware/authenticate';
@@ -35,8 +36,15 @@ export function createProfileRouter(context: AppContext): Router {
 
   router.put('/password', async (req, res) => {
     const input = parseInput(passwordChangeSchema, req.body);
-    const user = await context.users.findById((req.user as UserDocument)._id).select('+password');
-    if (!user || !(await user.comparePassword(input.currentPassword))) throw invalidCredentials();
+    const current = req.user as UserDocument;
+    // A stolen access token must not become unlimited guesses at the current password.
+    const user = await throttledPasswordCheck(context, req, res, current.email, async () => {
+      const found = await context.users.findById(current._id).select('+password');
+      if (!found || !(await found.comparePassword(input.currentPassword))) {
+        throw invalidCredentials();
+      }
+      return found;
+    });
     user.password = input.newPassword;
     await user.save();
     // Whoever else holds a session may be the reason for the change: end every other one,

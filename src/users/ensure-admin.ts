@@ -1,35 +1,43 @@
+import { revokeAllSessions } from '../auth/sessions';
 import type { AdminSeed } from '../config';
 import { isDuplicateKeyError } from '../db/mongo-errors';
+import type { SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
 import { ADMIN_ROLE } from '../roles';
 
 export type AdminOutcome = 'exists' | 'created' | 'promoted';
 
+export interface AdminDeps {
+  users: UserModel;
+  sessions: SessionModel;
+}
+
 /**
  * Makes `seed.email` an admin with `seed.password`. An existing account with that email is
- * promoted AND given the seed's password: otherwise whoever registered the address first
- * (possibly not its owner) would end up holding admin rights.
+ * promoted, given the seed's password and logged out everywhere: otherwise whoever registered
+ * the address first (possibly not its owner) would hold admin rights through their sessions.
  */
-export async function upsertAdmin(users: UserModel, seed: AdminSeed): Promise<AdminOutcome> {
-  const existing = await users.findOne({ email: seed.email }).select('+password');
+export async function upsertAdmin(deps: AdminDeps, seed: AdminSeed): Promise<AdminOutcome> {
+  const existing = await deps.users.findOne({ email: seed.email }).select('+password');
   if (existing) {
+    await revokeAllSessions(deps, existing._id);
     existing.role = ADMIN_ROLE;
     existing.password = seed.password;
     await existing.save();
     return 'promoted';
   }
   try {
-    await users.create({ ...seed, role: ADMIN_ROLE });
+    await deps.users.create({ ...seed, role: ADMIN_ROLE });
     return 'created';
   } catch (error) {
     // Another instance starting at the same moment created it first.
-    if (isDuplicateKeyError(error)) return upsertAdmin(users, seed);
+    if (isDuplicateKeyError(error)) return upsertAdmin(deps, seed);
     throw error;
   }
 }
 
 /** At start: create the configured admin, but only while no admin exists at all. */
-export async function ensureFirstAdmin(users: UserModel, seed: AdminSeed): Promise<AdminOutcome> {
-  if (await users.exists({ role: ADMIN_ROLE })) return 'exists';
-  return upsertAdmin(users, seed);
+export async function ensureFirstAdmin(deps: AdminDeps, seed: AdminSeed): Promise<AdminOutcome> {
+  if (await deps.users.exists({ role: ADMIN_ROLE })) return 'exists';
+  return upsertAdmin(deps, seed);
 }

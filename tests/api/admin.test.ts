@@ -196,11 +196,22 @@ describe('PATCH /api/admin/users/:id', () => {
 
   it('when two admins demote each other at once, at least one admin remains', async () => {
     const second = await createUser(testApp, { role: 'admin' });
-    await Promise.all([
+    const responses = await Promise.all([
       patch(admin.user.id as string, { role: 'user' }, second.token),
       patch(second.user.id as string, { role: 'user' }, admin.token),
     ]);
     expect(await testApp.context.users.countDocuments({ role: 'admin' })).toBeGreaterThanOrEqual(1);
+    // Either the second request finds its caller already demoted (403), or it meets the
+    // last-admin rule (409): never two successes.
+    const statuses = responses.map((response) => response.status).sort();
+    expect([
+      [200, 403],
+      [200, 409],
+      [409, 409],
+    ]).toContainEqual(statuses);
+    for (const response of responses.filter((each) => each.status === 409)) {
+      expect(response.body.code).toBe('last_admin');
+    }
   });
 
   it.each([[{}], [{ role: 'superuser' }], [{ role: ['admin'] }], [{ role: { $ne: 'user' } }]])(

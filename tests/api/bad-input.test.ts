@@ -1,4 +1,4 @@
-import { createTestApp, request, type TestApp } from '../helpers/test-app';
+import { createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 let testApp: TestApp;
 
@@ -68,6 +68,36 @@ describe('bad input', () => {
     expect(response.body.details).toEqual([
       { path: '', message: 'Request body must be a JSON object' },
     ]);
+  });
+
+  it('a +json media type is parsed as JSON', async () => {
+    const response = await request(testApp.app)
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/merge-patch+json')
+      .send(JSON.stringify({ email: 'nobody@example.com', password: 'password-123' }));
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('invalid_credentials');
+  });
+
+  it('a path with broken percent-encoding responds 400 bad_request, not 500', async () => {
+    const { token } = await createUser(testApp, { role: 'admin' });
+    const response = await request(testApp.app)
+      .get('/api/admin/users/%E0%A4%A')
+      .set('Authorization', `Bearer ${token}`);
+    expectJsonError(response, 400, { error: 'Malformed request', code: 'bad_request' });
+  });
+
+  it('every 401 carries a Bearer challenge', async () => {
+    const response = await request(testApp.app)
+      .post('/api/auth/login')
+      .send({ email: 'nobody@example.com', password: 'password-123' });
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="keycard"');
+    const refresh = await request(testApp.app)
+      .post('/api/auth/refresh')
+      .send({ refreshToken: 'garbage' });
+    expect(refresh.status).toBe(401);
+    expect(refresh.headers['www-authenticate']).toBe('Bearer realm="keycard"');
   });
 
   it('a JSON content type with a charset is accepted', async () => {

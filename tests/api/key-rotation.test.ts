@@ -62,3 +62,19 @@ describe('signing key rotation', () => {
     expect(response.body.code).toBe('invalid_token');
   });
 });
+
+describe('refresh races across a key rotation', () => {
+  it('a client racing on an instance with the new secret gets the successor the old one made', async () => {
+    const before = await appWith({ JWT_SECRET: OLD_SECRET });
+    const during = await appWith(
+      { JWT_SECRET: NEW_SECRET, JWT_PREVIOUS_SECRETS: OLD_SECRET },
+      before,
+    );
+    const { refreshToken } = await createUser(before);
+    const first = await request(before.app).post('/api/auth/refresh').send({ refreshToken });
+    const racer = await request(during.app).post('/api/auth/refresh').send({ refreshToken });
+    expect(first.status).toBe(200);
+    expect(racer.status).toBe(200);
+    expect(racer.body.refreshToken).toBe(first.body.refreshToken);
+  });
+});

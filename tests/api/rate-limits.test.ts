@@ -47,6 +47,18 @@ describe('login lockout per email and IP', () => {
     expect(blocked.body.token).toBeUndefined();
   });
 
+  it('guesses sent in parallel cannot slip past the limit while bcrypt runs', async () => {
+    const testApp = await appWith({ LOGIN_MAX_FAILURES: '5' });
+    const { user, password } = await createUser(testApp);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => login(testApp, user.email, `guess-${index}`)),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    expectTooManyRequests(await login(testApp, user.email, password));
+  });
+
   it('attempts made while blocked do not extend the block', async () => {
     const testApp = await appWith({ LOGIN_MAX_FAILURES: '2' });
     const { user } = await createUser(testApp);
@@ -152,12 +164,43 @@ describe('login limits across IPs and emails (behind a trusted proxy)', () => {
   });
 });
 
+describe('IPv6 clients', () => {
+  it('are counted per /64, so rotating addresses inside one prefix gains nothing', async () => {
+    const testApp = await appWith({ TRUST_PROXY: 'loopback', LOGIN_MAX_ATTEMPTS_PER_IP: '2' });
+    await login(testApp, 'a@example.com', 'password-1', '2001:db8:1:2::1');
+    await login(testApp, 'b@example.com', 'password-1', '2001:db8:1:2:ffff::9');
+    expectTooManyRequests(
+      await login(testApp, 'c@example.com', 'password-1', '2001:db8:1:2::abcd'),
+    );
+    const otherPrefix = await login(testApp, 'c@example.com', 'password-1', '2001:db8:1:3::1');
+    expect(otherPrefix.status).toBe(401);
+  });
+});
+
 describe('client IP without TRUST_PROXY', () => {
   it('a forged X-Forwarded-For changes nothing', async () => {
     const testApp = await appWith({ LOGIN_MAX_ATTEMPTS_PER_IP: '2' });
     expect((await login(testApp, 'a@example.com', 'password-1', '10.0.0.1')).status).toBe(401);
     expect((await login(testApp, 'b@example.com', 'password-1', '10.0.0.2')).status).toBe(401);
     expectTooManyRequests(await login(testApp, 'c@example.com', 'password-1', '10.0.0.3'));
+  });
+});
+
+describe('password change', () => {
+  it('counts wrong current passwords like failed logins and locks out guessing', async () => {
+    const testApp = await appWith({ LOGIN_MAX_FAILURES: '3' });
+    const { user, password, token } = await createUser(testApp);
+    const change = (currentPassword: string) =>
+      request(testApp.app)
+        .put('/api/profile/password')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ currentPassword, newPassword: 'brand new password' });
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect((await change(`guess-${attempt}`)).status).toBe(401);
+    }
+    expectTooManyRequests(await change(password));
+    const stored = await testApp.context.users.findById(user._id).select('+password');
+    expect(await stored?.comparePassword(password)).toBe(true);
   });
 });
 

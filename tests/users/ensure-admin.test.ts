@@ -1,5 +1,5 @@
 import { ensureFirstAdmin, upsertAdmin } from '../../src/users/ensure-admin';
-import { createTestApp, createUser, type TestApp } from '../helpers/test-app';
+import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 let testApp: TestApp;
 
@@ -13,7 +13,7 @@ const seed = { email: 'boss@example.com', password: 'boss password 1', name: 'Bo
 
 describe('ensureFirstAdmin', () => {
   it('creates the admin when none exists, with a hashed password', async () => {
-    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('created');
+    expect(await ensureFirstAdmin(testApp.context, seed)).toBe('created');
     const admin = await testApp.context.users.findOne({ email: seed.email }).select('+password');
     expect(admin?.role).toBe('admin');
     expect(admin?.password).not.toBe(seed.password);
@@ -22,24 +22,28 @@ describe('ensureFirstAdmin', () => {
 
   it('does nothing when an admin already exists', async () => {
     await createUser(testApp, { role: 'admin', email: 'other-admin@example.com' });
-    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('exists');
+    expect(await ensureFirstAdmin(testApp.context, seed)).toBe('exists');
     expect(await testApp.context.users.exists({ email: seed.email })).toBeNull();
   });
 
-  it('promotes an existing account with that email and replaces its password', async () => {
+  it('promotes an existing account with that email, replaces its password and ends its sessions', async () => {
     const squatter = await createUser(testApp, { email: seed.email, password: 'squatter-pass' });
-    expect(await ensureFirstAdmin(testApp.context.users, seed)).toBe('promoted');
+    expect(await ensureFirstAdmin(testApp.context, seed)).toBe('promoted');
     const admin = await testApp.context.users.findById(squatter.user._id).select('+password');
     expect(admin?.role).toBe('admin');
     expect(await admin?.comparePassword('squatter-pass')).toBe(false);
     expect(await admin?.comparePassword(seed.password)).toBe(true);
+    const profile = await request(testApp.app).get('/api/admin/users').set(bearer(squatter.token));
+    expect(profile.status).toBe(401);
+    expect(profile.body.code).toBe('session_revoked');
+    const refreshed = await request(testApp.app)
+      .post('/api/auth/refresh')
+      .send({ refreshToken: squatter.refreshToken });
+    expect(refreshed.body.code).toBe('session_revoked');
   });
 
   it('creates one admin when two instances start at once', async () => {
-    await Promise.all([
-      upsertAdmin(testApp.context.users, seed),
-      upsertAdmin(testApp.context.users, seed),
-    ]);
+    await Promise.all([upsertAdmin(testApp.context, seed), upsertAdmin(testApp.context, seed)]);
     expect(await testApp.context.users.countDocuments({ email: seed.email, role: 'admin' })).toBe(
       1,
     );
