@@ -185,7 +185,8 @@ export function canonicalKey(value: unknown): string {
     case TypeRank.Number:
       return canonicalNumber(value);
     case TypeRank.String:
-      return `s${String(value)}`;
+      // Quoted, so that a separator inside a string can never make two values share a key.
+      return `s${JSON.stringify(String(value))}`;
     case TypeRank.Boolean:
       return value ? 'b1' : 'b0';
     case TypeRank.Date:

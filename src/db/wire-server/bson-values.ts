@@ -16,6 +16,24 @@ import {
 
 export type BsonDocument = Record<string, unknown>;
 
+/**
+ * A document's own field. Plain indexing would also find inherited members, and a client
+ * writing to "__proto__.x" would reach Object.prototype and so every object in the process.
+ */
+export function ownField(document: BsonDocument, key: string): unknown {
+  return Object.hasOwn(document, key) ? document[key] : undefined;
+}
+
+/** Writes an own field; "__proto__" becomes an ordinary field, as it is in mongod. */
+export function setOwnField(document: BsonDocument, key: string, value: unknown): void {
+  Object.defineProperty(document, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
 /** A plain embedded document (not an array, not a BSON value class such as ObjectId). */
 export function isDocument(value: unknown): value is BsonDocument {
   if (value === null || typeof value !== 'object') return false;
@@ -110,7 +128,7 @@ export function cloneValue<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isDocument(value)) {
     const copy: BsonDocument = {};
-    for (const key of Object.keys(value)) copy[key] = cloneValue(value[key]);
+    for (const key of Object.keys(value)) setOwnField(copy, key, cloneValue(value[key]));
     return copy as T;
   }
   return value;
@@ -136,7 +154,7 @@ export function promoteNumbers<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => promoteNumbers(item)) as T;
   if (isDocument(value)) {
     const copy: BsonDocument = {};
-    for (const key of Object.keys(value)) copy[key] = promoteNumbers(value[key]);
+    for (const key of Object.keys(value)) setOwnField(copy, key, promoteNumbers(value[key]));
     return copy as T;
   }
   return value;

@@ -112,6 +112,24 @@ export class CollectionIndex {
   }
 
   /** The keys a document contributes (several for an array field), or none when it is skipped. */
+  /**
+   * mongod refuses a document with arrays under two fields of one compound index: its keys
+   * would be the cartesian product of the arrays, which can run to millions of entries.
+   */
+  validate(document: BsonDocument): void {
+    if (this.#partial && !this.#partial(document)) return;
+    const arrayPaths = this.#paths.filter((path) =>
+      valuesAtPath(document, path).some((value) => Array.isArray(value)),
+    );
+    if (arrayPaths.length > 1) {
+      const [first, second] = arrayPaths.map((path) => path.join('.'));
+      throw new CommandError(
+        'CannotIndexParallelArrays',
+        `cannot index parallel arrays [${second}] [${first}]`,
+      );
+    }
+  }
+
   entriesFor(document: BsonDocument): IndexEntry[] {
     if (this.#partial && !this.#partial(document)) return [];
     let present = false;
@@ -141,7 +159,7 @@ export class CollectionIndex {
   }
 
   keyOf(values: unknown[]): string {
-    return values.map(canonicalKey).join('\u0000');
+    return JSON.stringify(values.map(canonicalKey));
   }
 
   /** Throws mongod's E11000 error when a document would collide with another one. */

@@ -56,6 +56,7 @@ export class Collection {
     if (this.#documents.has(id)) {
       throw duplicateKeyError(this.namespace, '_id_', { _id: 1 }, { _id: document._id });
     }
+    for (const index of this.#indexes) index.validate(document);
     for (const index of this.#indexes) index.checkUnique(this.namespace, document, id);
     for (const index of this.#indexes) index.add(document, id);
     this.#documents.set(id, document);
@@ -65,6 +66,7 @@ export class Collection {
   /** Swaps a stored document for its updated version (same _id), keeping every index in step. */
   replace(previous: BsonDocument, next: BsonDocument): void {
     const id = canonicalKey(previous._id);
+    for (const index of this.#indexes) index.validate(next);
     for (const index of this.#indexes) index.checkUnique(this.namespace, next, id);
     for (const index of this.#indexes) {
       index.remove(previous, id);
@@ -88,6 +90,7 @@ export class Collection {
   addIndex(spec: IndexSpec): void {
     const index = new CollectionIndex(spec);
     for (const [id, document] of this.#documents) {
+      index.validate(document);
       index.checkUnique(this.namespace, document, id);
       index.add(document, id);
     }

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   Location31254: 31254,
   Location40324: 40324,
   InvalidPipelineOperator: 168,
+  CannotIndexParallelArrays: 171,
   DuplicateKey: 11000,
 } as const;
 

@@ -15,7 +15,7 @@ export function valuesAtPath(value: unknown, path: string[]): unknown[] {
   }
   if (!isDocument(value)) return [];
   const [head, ...rest] = path;
-  if (head === undefined || !(head in value)) return [];
+  if (head === undefined || !Object.hasOwn(value, head)) return [];
   return valuesAtPath(value[head], rest);
 }
 

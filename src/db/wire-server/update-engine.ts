@@ -2,6 +2,8 @@ import { BSON } from 'bson';
 import { update as applyOperators } from 'mingo/updater';
 import { bsonEquals, canonicalKey } from './bson-order';
 import {
+  ownField,
+  setOwnField,
   bsonTypeAlias,
   cloneValue,
   isDocument,
@@ -130,7 +132,9 @@ function withIdFirst(document: BsonDocument): BsonDocument {
 function restoreNumericTypes(original: unknown, result: unknown): unknown {
   if (isDocument(original) && isDocument(result)) {
     for (const key of Object.keys(result)) {
-      if (key in original) result[key] = restoreNumericTypes(original[key], result[key]);
+      if (Object.hasOwn(original, key)) {
+        setOwnField(result, key, restoreNumericTypes(original[key], result[key]));
+      }
     }
     return result;
   }
@@ -297,11 +301,11 @@ function setField(document: BsonDocument, path: string, value: unknown): void {
       target = target[index];
     } else if (isDocument(target)) {
       if (last) {
-        target[part] = value;
+        setOwnField(target, part, value);
         return;
       }
-      if (target[part] === undefined) target[part] = {};
-      target = target[part];
+      if (ownField(target, part) === undefined) setOwnField(target, part, {});
+      target = ownField(target, part);
     } else {
       throw new CommandError(
         'PathNotViable',
@@ -327,12 +331,12 @@ function unsetField(document: BsonDocument, path: string): void {
       }
       target = target[index];
     } else if (isDocument(target)) {
-      if (!(part in target)) return;
+      if (!Object.hasOwn(target, part)) return;
       if (last) {
         Reflect.deleteProperty(target, part);
         return;
       }
-      target = target[part];
+      target = ownField(target, part);
     } else {
       return;
     }
@@ -343,7 +347,7 @@ function valueAtConcretePath(document: BsonDocument, path: string): unknown {
   let value: unknown = document;
   for (const part of path.split('.')) {
     if (Array.isArray(value)) value = /^\d+$/.test(part) ? value[Number(part)] : undefined;
-    else if (isDocument(value)) value = value[part];
+    else if (isDocument(value)) value = ownField(value, part);
     else return undefined;
   }
   return value;
@@ -487,17 +491,17 @@ function setPath(document: BsonDocument, path: string, value: unknown): void {
   const parts = path.split('.');
   let target = document;
   for (const part of parts.slice(0, -1)) {
-    const next = target[part];
+    const next = ownField(target, part);
     if (isDocument(next)) {
       target = next;
     } else {
       const created: BsonDocument = {};
-      target[part] = created;
+      setOwnField(target, part, created);
       target = created;
     }
   }
   const last = parts[parts.length - 1];
-  if (last !== undefined) target[last] = value;
+  if (last !== undefined) setOwnField(target, last, value);
 }
 
 export function sameDocument(left: BsonDocument, right: BsonDocument): boolean {

@@ -80,8 +80,12 @@ const setParameter: CommandHandler = (command, context) => {
     }
   }
   const seconds = toNumber(command.ttlMonitorSleepSecs);
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new CommandError('BadValue', 'ttlMonitorSleepSecs must be a positive number');
+  // Past 2^31-1 ms Node's timers fire every millisecond instead: keep to what a timer can hold.
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1 || seconds > 2_147_483) {
+    throw new CommandError(
+      'BadValue',
+      'ttlMonitorSleepSecs must be a whole number from 1 to 2147483',
+    );
   }
   const was = context.server.ttlMonitorSleepSecs();
   context.server.setTtlMonitorSleepSecs(seconds);
