@@ -1,17 +1,11 @@
 // HTTP benchmark against 127.0.0.1: GET /api/profile throughput, and what logins at a real
 // bcrypt cost do to it, with hashing in the worker pool and (for comparison) on the main thread.
 import { availableParallelism } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
-import { createApp } from '../src/app';
 import type { PasswordHasher } from '../src/auth/password-hasher';
 import { startSession } from '../src/auth/sessions';
-import { loadConfig } from '../src/config';
-import { closeAppContext, createAppContext } from '../src/context';
-import { connectDatabase } from '../src/db/connect';
-import { startEmbeddedMongo } from '../src/db/embedded-mongo';
-import { createLogger } from '../src/logger';
+import { BENCH_CREDENTIALS, startBenchApp, startBenchDatabase } from './bench-app';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
@@ -96,35 +90,26 @@ const show = (label: string, outcome: Outcome) =>
   );
 
 async function main(): Promise<void> {
-  const mongo = process.env.MONGO_URI
-    ? undefined
-    : await startEmbeddedMongo({ allowDownload: false, log: () => undefined });
-  const uri = process.env.MONGO_URI ?? (mongo?.uri as string);
+  const database = await startBenchDatabase();
   const perHash = hashMilliseconds();
   const cores = availableParallelism();
   console.log(
     `node ${process.version}, ${cores} cores, bcrypt cost ${COST} = ${perHash.toFixed(0)} ms per hash, ` +
-      `database: ${mongo ? mongo.kind : 'MONGO_URI'}, ${DURATION_SECONDS} s per run`,
+      `database: ${database.label}, ${DURATION_SECONDS} s per run`,
   );
   console.log(
     `  login ceiling: ${cores} cores / ${perHash.toFixed(0)} ms = ${((cores * 1000) / perHash).toFixed(2)} logins/s`,
   );
 
   for (const mode of MODES) {
-    const connection = await connectDatabase(`${uri.replace(/\/?$/, '/')}keycard_bench_${mode}`);
-    await connection.dropDatabase();
-    const config = loadConfig({ NODE_ENV: 'test', BCRYPT_COST: String(COST), LOG_LEVEL: 'silent' });
-    const context = await createAppContext({
-      config,
-      connection,
-      logger: createLogger({ level: 'silent' }),
+    const bench = await startBenchApp({
+      database,
+      name: mode,
+      env: { BCRYPT_COST: String(COST) },
       ...(mode === 'inline' ? { hasher: inlineHasher(COST) } : {}),
     });
-    const server = createApp(context).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const credentials = { email: 'bench@example.com', password: 'benchmark password' };
-    const user = await context.users.create({ name: 'Bench', ...credentials });
+    const { context, url } = bench;
+    const user = await context.users.findOne({ email: BENCH_CREDENTIALS.email }).orFail();
     const { session } = await startSession(context, user._id, { userAgent: 'bench', ip: '' });
     const { token } = context.tokens.signAccessToken({
       id: user.id as string,
@@ -137,17 +122,12 @@ async function main(): Promise<void> {
     );
     show('GET /api/profile, max rate', await load(url, token));
     show(`GET /api/profile at ${FIXED_RATE} req/s`, await load(url, token, FIXED_RATE));
-    const busy = await whileLoggingIn(url, credentials, () => load(url, token, FIXED_RATE));
+    const busy = await whileLoggingIn(url, BENCH_CREDENTIALS, () => load(url, token, FIXED_RATE));
     show(`GET /api/profile at ${FIXED_RATE} req/s + ${CONCURRENT_LOGINS} logins`, busy.result);
     console.log(`  logins meanwhile: ${(busy.logins / busy.seconds).toFixed(2)} logins/s`);
-
-    server.close();
-    server.closeAllConnections();
-    await closeAppContext(context);
-    await connection.dropDatabase();
-    await connection.close();
+    await bench.close();
   }
-  await mongo?.stop();
+  await database.stop();
 }
 
 main().catch((error: unknown) => {

@@ -1,14 +1,9 @@
 // Login latency with and without the MongoDB-backed limiter, against 127.0.0.1. The "without"
 // run swaps the limiter and throttle for no-ops in this process only, to isolate their cost.
-import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { createApp } from '../src/app';
-import { loadConfig } from '../src/config';
-import { closeAppContext, createAppContext, type AppContext } from '../src/context';
-import { connectDatabase } from '../src/db/connect';
-import { startEmbeddedMongo } from '../src/db/embedded-mongo';
-import { createLogger } from '../src/logger';
+import type { AppContext } from '../src/context';
+import { BENCH_CREDENTIALS, startBenchApp, startBenchDatabase } from './bench-app';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
@@ -27,38 +22,23 @@ function disableLimits(context: AppContext): void {
 }
 
 async function main(): Promise<void> {
-  const mongo = process.env.MONGO_URI
-    ? undefined
-    : await startEmbeddedMongo({ allowDownload: false, log: () => undefined });
-  const uri = process.env.MONGO_URI ?? (mongo?.uri as string);
+  const database = await startBenchDatabase();
   console.log(
-    `node ${process.version}, bcrypt cost ${COST}, database: ${mongo ? mongo.kind : 'MONGO_URI'}, ` +
+    `node ${process.version}, bcrypt cost ${COST}, database: ${database.label}, ` +
       `${CONNECTIONS} connections, ${DURATION_SECONDS} s per run`,
   );
   for (const limited of [true, false]) {
-    const connection = await connectDatabase(`${uri.replace(/\/?$/, '/')}keycard_login_bench`);
-    await connection.dropDatabase();
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      BCRYPT_COST: String(COST),
-      LOG_LEVEL: 'silent',
-      LOGIN_MAX_ATTEMPTS_PER_IP: '1000000',
+    const bench = await startBenchApp({
+      database,
+      name: 'login',
+      env: { BCRYPT_COST: String(COST), LOGIN_MAX_ATTEMPTS_PER_IP: '1000000' },
+      ...(limited ? {} : { adjust: disableLimits }),
     });
-    const context = await createAppContext({
-      config,
-      connection,
-      logger: createLogger({ level: 'silent' }),
-    });
-    if (!limited) disableLimits(context);
-    const server = createApp(context).listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const credentials = { email: 'bench@example.com', password: 'benchmark password' };
-    await context.users.create({ name: 'Bench', ...credentials });
     const result = await autocannon({
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/auth/login`,
+      url: `${bench.url}/api/auth/login`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(credentials),
+      body: JSON.stringify(BENCH_CREDENTIALS),
       connections: CONNECTIONS,
       duration: DURATION_SECONDS,
     });
@@ -68,13 +48,9 @@ async function main(): Promise<void> {
         `p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ` +
         `non-2xx ${result.non2xx}`,
     );
-    server.close();
-    server.closeAllConnections();
-    await closeAppContext(context);
-    await connection.dropDatabase();
-    await connection.close();
+    await bench.close();
   }
-  await mongo?.stop();
+  await database.stop();
 }
 
 main().catch((error: unknown) => {
