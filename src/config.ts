@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { wholeNumberText } from './validation';
 import { emailSchema, passwordSchema, nameSchema } from './auth/credential-schemas';
 
 export interface AdminSeed {
@@ -63,14 +64,7 @@ const optionalText = z
   .optional();
 
 const integer = (fallback: number, min: number, max: number) =>
-  optionalText.pipe(
-    z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(min).max(max))
-      .default(fallback),
-  );
+  optionalText.pipe(wholeNumberText(min, max).default(fallback));
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),

@@ -78,6 +78,10 @@ export async function createAppContext(options: {
       durationSeconds: 60,
     }),
   };
+  // One collection holds every counter: build its TTL and unique-key indexes once, before the
+  // first request, rather than from each limiter in the background where a failure would only
+  // be printed.
+  await limiters.loginPerIp.store.createIndexes();
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);

@@ -8,6 +8,7 @@ import { connectDatabase } from '../db/connect';
 import { createSessionModel } from '../models/session';
 import { createUserModel } from '../models/user';
 import { upsertAdmin } from '../users/ensure-admin';
+import { wholeNumberText } from '../validation';
 
 const USAGE =
   'Usage: npm run create-admin -- --email admin@example.com [--name "Ada Admin"]\n' +
@@ -37,12 +38,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const cost = z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(4).max(31))
-    .safeParse(process.env.BCRYPT_COST || '12');
+  const cost = wholeNumberText(4, 31).safeParse(process.env.BCRYPT_COST || '12');
   if (!cost.success) {
     console.error('BCRYPT_COST: must be a whole number from 4 to 31');
     return 1;

@@ -26,10 +26,9 @@ export function readBearerToken(header: string | undefined): string | undefined 
   return BEARER.exec(header ?? '')?.[1];
 }
 
+/** The error handler adds the bare `WWW-Authenticate: Bearer realm="keycard"` challenge. */
 export function missingToken(): HttpError {
-  return new HttpError(401, 'missing_token', 'Authentication required', undefined, {
-    'WWW-Authenticate': 'Bearer realm="keycard"',
-  });
+  return new HttpError(401, 'missing_token', 'Authentication required');
 }
 
 export function authenticate(deps: {

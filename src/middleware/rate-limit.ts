@@ -23,6 +23,8 @@ export function createLimiter(
     keyPrefix: options.keyPrefix,
     points: options.points,
     duration: options.durationSeconds,
+    // Every limiter shares one collection; createAppContext builds its indexes once.
+    disableIndexesCreation: true,
   });
   return { store, points: options.points, durationSeconds: options.durationSeconds };
 }

@@ -8,16 +8,10 @@ import { authorize } from '../middleware/authorize';
 import { toPublicUser } from '../models/user';
 import { ADMIN_ROLE, ROLES } from '../roles';
 import { changeRole, deleteUser, findUserOr404, listUsers } from '../users/admin-users';
-import { parseInput } from '../validation';
+import { parseInput, wholeNumberText } from '../validation';
 
 const wholeNumber = (min: number, max: number, fallback: number) =>
-  z
-    .string({ error: 'must be a single value' })
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .optional()
-    .default(fallback);
+  wholeNumberText(min, max).optional().default(fallback);
 
 const listQuerySchema = z.object({
   page: wholeNumber(1, 1_000_000, 1),
@@ -47,13 +41,12 @@ export function createAdminRouter(context: AppContext): Router {
 
   router.patch('/users/:id', async (req, res) => {
     const { role } = parseInput(roleUpdateSchema, req.body);
-    const before = await findUserOr404(context.users, req.params.id);
-    const user = await changeRole(context.users, req.params.id, role);
-    if (before.role !== user.role) {
+    const { user, previousRole } = await changeRole(context.users, req.params.id, role);
+    if (previousRole !== user.role) {
       audit(req, 'role_change', {
         userId: user.id as string,
         actorId: req.user?.id as string,
-        from: before.role,
+        from: previousRole,
         to: user.role,
       });
     }

@@ -40,12 +40,18 @@ export async function findUserOr404(users: UserModel, id: string): Promise<UserD
   return user;
 }
 
-export async function changeRole(users: UserModel, id: string, role: Role): Promise<UserDocument> {
+/** Returns the user as stored after the change, and the role they had before it. */
+export async function changeRole(
+  users: UserModel,
+  id: string,
+  role: Role,
+): Promise<{ user: UserDocument; previousRole: Role }> {
   const user = await findUserOr404(users, id);
-  if (user.role === role) return user;
-  if (user.role === ADMIN_ROLE) await demoteAdmin(users, user, role);
+  const previousRole = user.role;
+  if (previousRole === role) return { user, previousRole };
+  if (previousRole === ADMIN_ROLE) await demoteAdmin(users, user, role);
   else await users.updateOne({ _id: user._id }, { $set: { role } });
-  return findUserOr404(users, id);
+  return { user: await findUserOr404(users, id), previousRole };
 }
 
 export async function deleteUser(

@@ -33,6 +33,19 @@ function expectTooManyRequests(response: request.Response): number {
   return retryAfter;
 }
 
+describe('the rate_limits collection', () => {
+  it('has its unique key and TTL indexes before the first request', async () => {
+    const testApp = await appWith({});
+    const indexes = await testApp.connection.collection('rate_limits').indexes();
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: { key: 1 }, unique: true }),
+        expect.objectContaining({ key: { expire: -1 }, expireAfterSeconds: 0 }),
+      ]),
+    );
+  });
+});
+
 describe('login lockout per email and IP', () => {
   it('after LOGIN_MAX_FAILURES failures, even the right password gets 429 for about a minute', async () => {
     const testApp = await appWith({ LOGIN_MAX_FAILURES: '3' });
