@@ -2,8 +2,8 @@
 // app listening on 127.0.0.1 with one known user, on a database of its own.
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/app';
-import type { PasswordHasher } from '../src/auth/password-hasher';
-import { loadConfig } from '../src/config';
+import type { PasswordHasher } from '../src/core/password-hasher';
+import { loadConfig } from '../src/config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from '../src/context';
 import { connectDatabase } from '../src/db/connect';
 import { startEmbeddedMongo } from '../src/db/embedded-mongo';
@@ -54,7 +54,7 @@ export async function startBenchApp(options: {
   options.adjust?.(context);
   const server = createApp(context).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  await context.users.create({ name: 'Bench', ...BENCH_CREDENTIALS });
+  await context.core.users.create({ name: 'Bench', ...BENCH_CREDENTIALS });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     context,

@@ -3,8 +3,8 @@
 import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
-import type { PasswordHasher } from '../src/auth/password-hasher';
-import { startSession } from '../src/auth/sessions';
+import type { PasswordHasher } from '../src/core/password-hasher';
+import { startSession } from '../src/core/sessions';
 import { BENCH_CREDENTIALS, startBenchApp, startBenchDatabase } from './bench-app';
 
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -109,9 +109,9 @@ async function main(): Promise<void> {
       ...(mode === 'inline' ? { hasher: inlineHasher(COST) } : {}),
     });
     const { context, url } = bench;
-    const user = await context.users.findOne({ email: BENCH_CREDENTIALS.email }).orFail();
-    const { session } = await startSession(context, user._id, { userAgent: 'bench', ip: '' });
-    const { token } = context.tokens.signAccessToken({
+    const user = await context.core.users.findOne({ email: BENCH_CREDENTIALS.email }).orFail();
+    const { session } = await startSession(context.core, user._id, { userAgent: 'bench', ip: '' });
+    const { token } = context.core.tokens.signAccessToken({
       id: user.id as string,
       role: user.role,
       sessionId: session._id.toHexString(),

@@ -10,15 +10,14 @@ const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = 2;
 
 function disableLimits(context: AppContext): void {
-  context.loginThrottle.beginAttempt = async (_res, email) => ({
-    email,
-    pairKey: '',
-    failureNumber: 1,
+  context.core.loginThrottle.beginAttempt = async (email) => ({
+    allowed: true,
+    attempt: { email, pairKey: '', failureNumber: 1 },
   });
-  context.loginThrottle.recordSuccess = async () => undefined;
-  context.loginThrottle.recordFailure = async () => false;
-  const { store, points } = context.limiters.loginPerIp;
-  store.consume = async () => new RateLimiterRes(points - 1, 900_000, 1, false);
+  context.core.loginThrottle.recordSuccess = async () => undefined;
+  context.core.loginThrottle.recordFailure = async () => false;
+  const { store, setting } = context.limiters.loginPerIp;
+  store.consume = async () => new RateLimiterRes(setting.max - 1, 900_000, 1, false);
 }
 
 async function main(): Promise<void> {

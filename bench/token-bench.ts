@@ -2,7 +2,7 @@
 // the string-secret path most tutorials use (auth0/node-jsonwebtoken#966).
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { createTokenService } from '../src/auth/tokens';
+import { createTokenService } from '../src/core/tokens';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5000);
 const secret = randomBytes(64).toString('base64url');

@@ -1,21 +1,24 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { TRANSPORT_HEADER } from './auth/refresh-cookie';
 import type { AppContext } from './context';
-import { errorHandler, notFound } from './middleware/error-handler';
-import { requestLogger } from './middleware/request-logger';
-import { requireJsonBody } from './middleware/require-json';
-import { createAdminRouter } from './routes/admin';
-import { createAuthRouter } from './routes/auth';
-import { createProfileRouter } from './routes/profile';
-import { createRootRouter } from './routes/root';
+import type { Lifecycle } from './http/drain';
+import { errorHandler, notFound } from './http/middleware/error-handler';
+import { requestLogger } from './http/middleware/request-logger';
+import { requireJsonBody } from './http/middleware/require-json';
+import { TRANSPORT_HEADER } from './http/refresh-cookie';
+import { createAdminRouter } from './http/routes/admin';
+import { createAuthRouter } from './http/routes/auth';
+import { createProfileRouter } from './http/routes/profile';
+import { createRootRouter } from './http/routes/root';
+import { createSessionsRouter } from './http/routes/sessions';
 
 const JSON_BODY_LIMIT = '100kb';
 
 /** Pure wiring: no database connection and no listen(), so tests can call request(app). */
-export function createApp(context: AppContext): Express {
+export function createApp(context: AppContext, options: { lifecycle?: Lifecycle } = {}): Express {
   const { config } = context;
+  const lifecycle = options.lifecycle ?? { draining: false };
   const app = express();
   app.disable('x-powered-by');
   // Without TRUST_PROXY, req.ip is the socket's address and X-Forwarded-For is ignored: a
@@ -23,6 +26,11 @@ export function createApp(context: AppContext): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLogger(context.logger));
+  app.use((_req, res, next) => {
+    // While draining, each answer ends its connection, so clients reconnect elsewhere.
+    if (lifecycle.draining) res.set('Connection', 'close');
+    next();
+  });
   app.use(
     helmet({
       // The API serves JSON only: nothing may load, frame or run it as a page.
@@ -70,8 +78,8 @@ export function createApp(context: AppContext): Express {
     next();
   });
 
-  app.use(createRootRouter(context.connection));
-  app.use('/api/auth', createAuthRouter(context));
+  app.use(createRootRouter(context.connection, lifecycle));
+  app.use('/api/auth', createAuthRouter(context), createSessionsRouter(context));
   app.use('/api/profile', createProfileRouter(context));
   app.use('/api/admin', createAdminRouter(context));
 

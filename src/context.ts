@@ -1,31 +1,37 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { createDummyHash } from './auth/login-user';
-import { createLoginThrottle, type LoginThrottle } from './auth/login-throttle';
-import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher';
-import { createTokenService, type TokenService } from './auth/tokens';
-import type { Config } from './config';
+import type { Config } from './config/load-config';
+import { createAccountService, createDummyHash, type AccountService } from './core/accounts';
+import { createAdminService, type AdminService } from './core/admin-users';
+import { createAuthenticator, type Authenticator } from './core/authenticator';
+import type { CoreDeps } from './core/deps';
+import { createLoginThrottle } from './core/login-throttle';
+import { createPasswordHasher, type PasswordHasher } from './core/password-hasher';
+import { createLimiter, type Limiter } from './core/rate-limiter';
+import { createSessionService, type SessionService } from './core/session-service';
+import { createTokenService } from './core/tokens';
 import type { Logger } from './logger';
-import { createLimiter, type Limiter } from './middleware/rate-limit';
-import { createSessionModel, type SessionModel } from './models/session';
-import { createUserModel, type UserModel } from './models/user';
+import { createSessionModel } from './models/session';
+import { createUserModel } from './models/user';
 
-/** Everything the routes need, built once from the config and an open connection. */
+/** Everything the HTTP layer needs, built once from the config and an open connection. */
 export interface AppContext {
   config: Readonly<Config>;
   logger: Logger;
   connection: Connection;
-  users: UserModel;
-  sessions: SessionModel;
-  hasher: PasswordHasher;
-  tokens: TokenService;
-  /** Derives refresh-token successors; separate from the signing key by construction. */
-  refreshKey: KeyObject;
-  previousRefreshKeys: readonly KeyObject[];
-  refreshTokenTtlSeconds: number;
-  dummyHash: Promise<string>;
-  loginThrottle: LoginThrottle;
+  /** The models and the pieces the services share (tests and the CLI reach in here). */
+  core: CoreDeps;
+  accounts: AccountService;
+  sessions: SessionService;
+  admin: AdminService;
+  authenticate: Authenticator;
   limiters: { loginPerIp: Limiter; registerPerIp: Limiter; refreshPerIp: Limiter };
+}
+
+function refreshKeyOf(secret: string): KeyObject {
+  return createSecretKey(
+    createHmac('sha256', secret).update('keycard refresh-token successor').digest(),
+  );
 }
 
 export async function createAppContext(options: {
@@ -49,34 +55,11 @@ export async function createAppContext(options: {
     await model.init();
     await model.createIndexes();
   }
-  const tokens = createTokenService({
-    secret: config.jwtSecret,
-    previousSecrets: config.jwtPreviousSecrets,
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-  });
-  const refreshKeyOf = (secret: string) =>
-    createSecretKey(
-      createHmac('sha256', secret).update('keycard refresh-token successor').digest(),
-    );
   const limits = config.rateLimits;
   const limiters = {
-    loginPerIp: createLimiter(connection, {
-      keyPrefix: 'login_ip',
-      points: limits.loginMaxAttemptsPerIp,
-      durationSeconds: 15 * 60,
-    }),
-    registerPerIp: createLimiter(connection, {
-      keyPrefix: 'register_ip',
-      points: limits.registerMaxPerHour,
-      durationSeconds: 3600,
-    }),
-    refreshPerIp: createLimiter(connection, {
-      keyPrefix: 'refresh_ip',
-      points: limits.refreshMaxPerMinute,
-      durationSeconds: 60,
-    }),
+    loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
+    registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
+    refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
   };
   // One collection holds every counter: build its TTL and unique-key indexes once, before the
   // first request, rather than from each limiter in the background where a failure would only
@@ -85,23 +68,37 @@ export async function createAppContext(options: {
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);
+
+  const core: CoreDeps = {
+    users,
+    sessions,
+    hasher,
+    dummyHash,
+    tokens: createTokenService({
+      secret: config.jwtSecret,
+      previousSecrets: config.jwtPreviousSecrets,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    }),
+    loginThrottle: createLoginThrottle(connection, limits.login),
+    refreshKey: refreshKeyOf(config.jwtSecret),
+    previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+  };
   return {
     config,
     logger,
     connection,
-    users,
-    sessions,
-    hasher,
-    tokens,
-    refreshKey: refreshKeyOf(config.jwtSecret),
-    previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    dummyHash,
-    loginThrottle: createLoginThrottle(connection, limits),
+    core,
+    accounts: createAccountService(core),
+    sessions: createSessionService(core),
+    admin: createAdminService(core),
+    authenticate: createAuthenticator(core),
     limiters,
   };
 }
 
 export async function closeAppContext(context: AppContext): Promise<void> {
-  await context.hasher.close();
+  await context.core.hasher.close();
 }

@@ -1,17 +1,17 @@
 import 'dotenv/config';
-import type { Server } from 'node:http';
-import { createApp } from './app';
-import { ConfigError, loadConfig } from './config';
-import { closeAppContext, createAppContext } from './context';
-import { connectDatabase } from './db/connect';
+import { createServer, type Server } from 'node:http';
 import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo';
-import { createLogger } from './logger';
-import { ensureFirstAdmin } from './users/ensure-admin';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config/load-config';
+import { closeAppContext, createAppContext, type AppContext } from './context';
+import { ensureFirstAdmin } from './core/ensure-admin';
+import { connectDatabase } from './db/connect';
+import { drainServer, type Lifecycle } from './http/drain';
+import { createLogger, type Logger } from './logger';
 
-async function main(): Promise<void> {
-  let config;
+function readConfig(): Readonly<Config> {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -19,60 +19,101 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel });
-  // Logs are JSON for machines; a person at a terminal also gets these in plain words.
-  const warnLoudly = (message: string, fields: object = {}) => {
-    logger.warn(fields, message);
-    if (process.stderr.isTTY) console.error(`\n  WARNING: ${message}\n`);
-  };
+}
 
+/** Logs are JSON for machines; a person at a terminal also gets warnings in plain words. */
+function warnLoudly(logger: Logger, message: string, fields: object = {}): void {
+  logger.warn(fields, message);
+  if (process.stderr.isTTY) console.error(`\n  WARNING: ${message}\n`);
+}
+
+async function openDatabase(
+  config: Readonly<Config>,
+  logger: Logger,
+): Promise<{ uri: string; embedded?: EmbeddedMongo }> {
+  if (config.mongoUri) return { uri: config.mongoUri };
+  const embedded = await startEmbeddedMongo({
+    mode: config.embeddedMongo,
+    log: (message) => logger.info(message),
+  });
+  warnLoudly(
+    logger,
+    `MONGO_URI is not set: using an embedded in-memory MongoDB (${embedded.kind}) at ` +
+      `${embedded.uri}. All data is lost on exit.`,
+    { uri: embedded.uri, kind: embedded.kind },
+  );
+  return { uri: embedded.uri, embedded };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(port, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/**
+ * SIGTERM or SIGINT: stop accepting, let requests in flight finish (up to SHUTDOWN_TIMEOUT),
+ * then close the hash workers, the database connection and the embedded database, in that
+ * order, so nothing a running request needs goes away under it. A second signal exits at once.
+ */
+function closeOnSignal(options: {
+  server: Server;
+  lifecycle: Lifecycle;
+  context: AppContext;
+  embedded: EmbeddedMongo | undefined;
+}): void {
+  const { server, lifecycle, context, embedded } = options;
+  const { logger } = context;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (lifecycle.draining) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    lifecycle.draining = true;
+    logger.info({ signal }, 'shutting down: draining requests in flight');
+    const finished = await drainServer(server, context.config.shutdownTimeoutSeconds * 1000);
+    if (!finished) logger.warn('shutdown timeout reached: closing the remaining connections');
+    await closeAppContext(context);
+    await context.connection.close();
+    await embedded?.stop();
+    logger.info('shut down');
+    process.exit(0);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown(signal).catch((error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel });
   if (config.jwtSecretGenerated) {
     warnLoudly(
+      logger,
       'JWT_SECRET is not set: using a random secret for this run only. Every token dies when ' +
         'the process exits. Set JWT_SECRET (npm run gen-secret) to keep them.',
     );
   }
-
-  let embedded: EmbeddedMongo | undefined;
-  let mongoUri = config.mongoUri;
-  if (!mongoUri) {
-    embedded = await startEmbeddedMongo({ log: (message) => logger.info(message) });
-    mongoUri = embedded.uri;
-    warnLoudly(
-      `MONGO_URI is not set: using an embedded in-memory MongoDB (${embedded.kind}) at ` +
-        `${mongoUri}. All data is lost on exit.`,
-      { uri: mongoUri, kind: embedded.kind },
-    );
-  }
-
-  const connection = await connectDatabase(mongoUri);
+  const { uri, embedded } = await openDatabase(config, logger);
+  const connection = await connectDatabase(uri);
   const context = await createAppContext({ config, logger, connection });
-
   if (config.admin) {
-    const outcome = await ensureFirstAdmin(context, config.admin);
+    const outcome = await ensureFirstAdmin(context.core, config.admin);
     if (outcome !== 'exists') logger.info({ email: config.admin.email }, `first admin ${outcome}`);
   }
-
-  const server: Server = createApp(context).listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info(`keycard listening on http://localhost:${port}`);
-  });
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close();
-    server.closeIdleConnections();
-    await closeAppContext(context);
-    await connection.close();
-    await embedded?.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const lifecycle: Lifecycle = { draining: false };
+  const server = createServer(createApp(context, { lifecycle }));
+  const port = await listen(server, config.port);
+  logger.info(`keycard listening on http://localhost:${port}`);
+  closeOnSignal({ server, lifecycle, context, embedded });
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config/load-config';
 
 const GOOD_SECRET = 'k3'.repeat(20);
 
@@ -171,6 +171,7 @@ describe('.env.example', () => {
       'ADMIN_PASSWORD',
       'ADMIN_NAME',
       'EMBEDDED_MONGO',
+      'SHUTDOWN_TIMEOUT',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
     }
@@ -202,11 +203,13 @@ describe('loadConfig for sessions, rotation and limits', () => {
       jwtPreviousSecrets: [GOOD_SECRET, 'z9'.repeat(20)],
       trustProxy: 2,
       rateLimits: {
-        loginMaxFailures: 3,
-        loginMaxFailuresPerDay: 50,
-        loginMaxAttemptsPerIp: 20,
-        registerMaxPerHour: 4,
-        refreshMaxPerMinute: 30,
+        loginPerIp: { max: 20, windowSeconds: 15 * 60 },
+        registerPerIp: { max: 4, windowSeconds: 3600 },
+        refreshPerIp: { max: 30, windowSeconds: 60 },
+        login: {
+          failuresPerPair: { max: 3, windowSeconds: 86_400 },
+          failuresPerEmail: { max: 50, windowSeconds: 86_400 },
+        },
       },
     });
     expect(loadConfig({}).trustProxy).toBe(false);

@@ -1,14 +1,12 @@
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
-import { emailSchema, nameSchema, passwordSchema } from '../auth/credential-schemas';
-import { createPasswordHasher } from '../auth/password-hasher';
+import { adminSeedSchema, ConfigError, loadCreateAdminConfig } from '../config/load-config';
+import { upsertAdmin } from '../core/ensure-admin';
+import { createPasswordHasher } from '../core/password-hasher';
 import { connectDatabase } from '../db/connect';
 import { createSessionModel } from '../models/session';
 import { createUserModel } from '../models/user';
-import { upsertAdmin } from '../users/ensure-admin';
-import { wholeNumberText } from '../validation';
 
 const USAGE =
   'Usage: npm run create-admin -- --email admin@example.com [--name "Ada Admin"]\n' +
@@ -22,15 +20,20 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const mongoUri = process.env.MONGO_URI;
-  if (!mongoUri) {
-    console.error('MONGO_URI is not set: create-admin writes to the database it names.');
+  let config;
+  try {
+    config = loadCreateAdminConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
     return 1;
   }
-  const password = process.env.ADMIN_PASSWORD ?? (await promptHidden('Password: '));
-  const seed = z
-    .object({ email: emailSchema, name: nameSchema, password: passwordSchema })
-    .safeParse({ email: values.email, name: values.name ?? 'Administrator', password });
+  const password = config.adminPassword ?? (await promptHidden('Password: '));
+  const seed = adminSeedSchema.safeParse({
+    email: values.email,
+    name: values.name ?? 'Administrator',
+    password,
+  });
   if (!seed.success) {
     for (const issue of seed.error.issues)
       console.error(`${issue.path.join('.')}: ${issue.message}`);
@@ -38,13 +41,8 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const cost = wholeNumberText(4, 31).safeParse(process.env.BCRYPT_COST || '12');
-  if (!cost.success) {
-    console.error('BCRYPT_COST: must be a whole number from 4 to 31');
-    return 1;
-  }
-  const hasher = createPasswordHasher({ cost: cost.data, workers: 1 });
-  const connection = await connectDatabase(mongoUri);
+  const hasher = createPasswordHasher({ cost: config.bcryptCost, workers: 1 });
+  const connection = await connectDatabase(config.mongoUri);
   try {
     const users = createUserModel(connection, hasher);
     const sessions = createSessionModel(connection);

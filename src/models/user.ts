@@ -1,6 +1,5 @@
-import { Schema, type Connection, type HydratedDocument, type Model } from 'mongoose';
-import type { PasswordHasher } from '../auth/password-hasher';
-import { DEFAULT_ROLE, ROLES, type Role } from '../roles';
+import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+import { DEFAULT_ROLE, ROLES, type Role } from './roles';
 
 export interface User {
   name: string;
@@ -11,6 +10,9 @@ export interface User {
   updatedAt: Date;
 }
 
+/** A user as a plain object (a lean read), without the password hash. */
+export type UserRecord = Omit<User, 'password'> & { _id: Types.ObjectId };
+
 export interface UserMethods {
   comparePassword(candidate: string): Promise<boolean>;
 }
@@ -18,28 +20,13 @@ export interface UserMethods {
 export type UserModel = Model<User, object, UserMethods>;
 export type UserDocument = HydratedDocument<User, UserMethods>;
 
-/** What a client may see of a user: an allowlist, so a new field stays private by default. */
-export interface PublicUser {
-  id: string;
-  name: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-  updatedAt: string;
+/** What the model needs of a password hasher; the worker pool in core/ is one. */
+export interface PasswordHashing {
+  hash(password: string): Promise<string>;
+  compare(password: string, hash: string): Promise<boolean>;
 }
 
-export function toPublicUser(user: UserDocument): PublicUser {
-  return {
-    id: user.id as string,
-    name: user.name,
-    email: user.email,
-    role: user.role,
-    createdAt: user.createdAt.toISOString(),
-    updatedAt: user.updatedAt.toISOString(),
-  };
-}
-
-export function createUserModel(connection: Connection, hasher: PasswordHasher): UserModel {
+export function createUserModel(connection: Connection, hasher: PasswordHashing): UserModel {
   const schema = new Schema<User, UserModel, UserMethods>(
     {
       name: { type: String, required: true, trim: true, maxlength: 100 },

@@ -15,7 +15,7 @@ describe('admin and sessions', () => {
       .delete(`/api/admin/users/${member.user.id as string}`)
       .set(bearer(admin.token))
       .expect(204);
-    expect(await testApp.context.sessions.countDocuments({ userId: member.user._id })).toBe(0);
+    expect(await testApp.context.core.sessions.countDocuments({ userId: member.user._id })).toBe(0);
     const refreshed = await request(testApp.app)
       .post('/api/auth/refresh')
       .send({ refreshToken: member.refreshToken });

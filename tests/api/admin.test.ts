@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => testApp.close());
 
 beforeEach(async () => {
-  await testApp.context.users.deleteMany({});
+  await testApp.context.core.users.deleteMany({});
   admin = await createUser(testApp, {
     name: 'Root Admin',
     email: 'root@example.com',
@@ -161,7 +161,7 @@ describe('PATCH /api/admin/users/:id', () => {
     const response = await patch(member.user.id as string, { role: 'admin' });
     expect(response.status).toBe(200);
     expect(response.body.user).toMatchObject({ id: member.user.id, role: 'admin' });
-    expect((await testApp.context.users.findById(member.user._id).lean())?.role).toBe('admin');
+    expect((await testApp.context.core.users.findById(member.user._id).lean())?.role).toBe('admin');
     await get('/api/admin/users', member.token).expect(200);
   });
 
@@ -173,7 +173,7 @@ describe('PATCH /api/admin/users/:id', () => {
       name: 'X',
     });
     expect(response.status).toBe(200);
-    const stored = await testApp.context.users.findById(member.user._id).lean();
+    const stored = await testApp.context.core.users.findById(member.user._id).lean();
     expect(stored).toMatchObject({ email: member.user.email, name: member.user.name });
   });
 
@@ -184,7 +184,7 @@ describe('PATCH /api/admin/users/:id', () => {
       error: 'The last admin can be neither demoted nor deleted',
       code: 'last_admin',
     });
-    expect((await testApp.context.users.findById(admin.user._id).lean())?.role).toBe('admin');
+    expect((await testApp.context.core.users.findById(admin.user._id).lean())?.role).toBe('admin');
   });
 
   it('demotes an admin while another admin remains', async () => {
@@ -200,7 +200,9 @@ describe('PATCH /api/admin/users/:id', () => {
       patch(admin.user.id as string, { role: 'user' }, second.token),
       patch(second.user.id as string, { role: 'user' }, admin.token),
     ]);
-    expect(await testApp.context.users.countDocuments({ role: 'admin' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await testApp.context.core.users.countDocuments({ role: 'admin' }),
+    ).toBeGreaterThanOrEqual(1);
     // Either the second request finds its caller already demoted (403), or it meets the
     // last-admin rule (409): never two successes.
     const statuses = responses.map((response) => response.status).sort();
@@ -221,7 +223,9 @@ describe('PATCH /api/admin/users/:id', () => {
       const response = await patch(member.user.id as string, body);
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_error');
-      expect((await testApp.context.users.findById(member.user._id).lean())?.role).toBe('user');
+      expect((await testApp.context.core.users.findById(member.user._id).lean())?.role).toBe(
+        'user',
+      );
     },
   );
 
@@ -241,22 +245,22 @@ describe('DELETE /api/admin/users/:id', () => {
     const response = await remove(member.user.id as string);
     expect(response.status).toBe(204);
     expect(response.text).toBe('');
-    expect(await testApp.context.users.exists({ _id: member.user._id })).toBeNull();
+    expect(await testApp.context.core.users.exists({ _id: member.user._id })).toBeNull();
     const after = await request(testApp.app).get('/api/profile').set(bearer(member.token));
-    expect(after.body.code).toBe('user_not_found');
+    expect(after.body.code).toBe('account_deleted');
   });
 
   it('refuses to delete the last admin with 409 last_admin', async () => {
     const response = await remove(admin.user.id as string);
     expect(response.status).toBe(409);
     expect(response.body.code).toBe('last_admin');
-    expect(await testApp.context.users.exists({ _id: admin.user._id })).not.toBeNull();
+    expect(await testApp.context.core.users.exists({ _id: admin.user._id })).not.toBeNull();
   });
 
   it('deletes an admin while another admin remains', async () => {
     const second = await createUser(testApp, { role: 'admin' });
     await remove(second.user.id as string).expect(204);
-    expect(await testApp.context.users.countDocuments({ role: 'admin' })).toBe(1);
+    expect(await testApp.context.core.users.countDocuments({ role: 'admin' })).toBe(1);
   });
 
   it('for an unknown or malformed id responds 404 user_not_found', async () => {

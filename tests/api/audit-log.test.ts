@@ -64,7 +64,7 @@ describe('logs and audit events', () => {
       .post('/api/auth/refresh')
       .send({ refreshToken: loggedIn.body.refreshToken });
     secrets.push(rotated.body.token, rotated.body.refreshToken);
-    await testApp.context.sessions.updateMany({}, { $set: { rotatedAt: new Date(0) } });
+    await testApp.context.core.sessions.updateMany({}, { $set: { rotatedAt: new Date(0) } });
     const reused = await agent
       .post('/api/auth/refresh')
       .send({ refreshToken: loggedIn.body.refreshToken });

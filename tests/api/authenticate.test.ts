@@ -1,4 +1,4 @@
-import { keyIdOf } from '../../src/auth/tokens';
+import { keyIdOf } from '../../src/core/tokens';
 import {
   bearer,
   createTestApp,
@@ -175,18 +175,18 @@ describe('GET /api/profile authentication', () => {
     expect(response.body.code).toBe('invalid_token');
   });
 
-  it('when the user no longer exists, responds 401 user_not_found', async () => {
+  it('when the user no longer exists, responds 401 account_deleted', async () => {
     const { user, token } = await createUser(testApp);
-    await testApp.context.users.deleteOne({ _id: user._id });
+    await testApp.context.core.users.deleteOne({ _id: user._id });
     const response = await request(testApp.app).get('/api/profile').set(bearer(token));
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ error: 'User no longer exists', code: 'user_not_found' });
+    expect(response.body).toEqual({ error: 'User no longer exists', code: 'account_deleted' });
     expect(response.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 
   it('uses the role stored in the database, not the one in the token', async () => {
     const { user, token } = await createUser(testApp, { role: 'admin' });
-    await testApp.context.users.updateOne({ _id: user._id }, { $set: { role: 'user' } });
+    await testApp.context.core.users.updateOne({ _id: user._id }, { $set: { role: 'user' } });
     const response = await request(testApp.app).get('/api/admin/users').set(bearer(token));
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('forbidden');

@@ -43,7 +43,7 @@ describe('bad input', () => {
       error: 'Request body is too large',
       code: 'payload_too_large',
     });
-    expect(await testApp.context.users.countDocuments({ email: 'big@example.com' })).toBe(0);
+    expect(await testApp.context.core.users.countDocuments({ email: 'big@example.com' })).toBe(0);
   });
 
   it.each([
@@ -119,7 +119,7 @@ describe('bad input', () => {
   });
 
   it('an unexpected failure responds 500 internal_error with no details', async () => {
-    const failure = jest.spyOn(testApp.context.users, 'findOne').mockImplementation(() => {
+    const failure = jest.spyOn(testApp.context.core.users, 'findOne').mockImplementation(() => {
       throw new Error('database exploded at /secret/path.ts:12');
     });
     try {

@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { keyIdOf } from '../../src/auth/tokens';
+import { keyIdOf } from '../../src/core/tokens';
 import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 const OLD_SECRET = 'old-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz';

@@ -56,7 +56,7 @@ describe('POST /api/auth/login', () => {
   });
 
   it('spends a bcrypt comparison on an unknown email too', async () => {
-    const compare = jest.spyOn(testApp.context.hasher, 'compare');
+    const compare = jest.spyOn(testApp.context.core.hasher, 'compare');
     try {
       await request(testApp.app)
         .post('/api/auth/login')
@@ -86,7 +86,7 @@ describe('POST /api/auth/login', () => {
   it('re-hashes a password stored with a lower cost than configured', async () => {
     const { user, password } = await createUser(testApp, { email: 'old@example.com' });
     const oldHash = bcrypt.hashSync(password, 4);
-    await testApp.context.users.collection.updateOne(
+    await testApp.context.core.users.collection.updateOne(
       { _id: user._id },
       { $set: { password: oldHash } },
     );
@@ -100,7 +100,7 @@ describe('POST /api/auth/login', () => {
         .post('/api/auth/login')
         .send({ email: 'old@example.com', password })
         .expect(200);
-      const stored = await testApp.context.users.findById(user._id).select('+password').lean();
+      const stored = await testApp.context.core.users.findById(user._id).select('+password').lean();
       expect(stored?.password).toMatch(/^\$2[aby]\$05\$/);
       expect(bcrypt.compareSync(password, stored?.password ?? '')).toBe(true);
     } finally {
@@ -118,7 +118,7 @@ describe('POST /api/auth/login', () => {
   ];
   describe.each(badInputs)('with %s', (_label, body) => {
     it('responds 400 validation_error before any query', async () => {
-      const find = jest.spyOn(testApp.context.users, 'findOne');
+      const find = jest.spyOn(testApp.context.core.users, 'findOne');
       try {
         const response = await request(testApp.app)
           .post('/api/auth/login')

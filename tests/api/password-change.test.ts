@@ -39,7 +39,7 @@ describe('PUT /api/profile/password', () => {
   it('with a wrong current password responds 401 invalid_credentials and changes nothing', async () => {
     const { user, password, token } = await createUser(testApp);
     const other = await loginAs(user.email, password);
-    const before = await testApp.context.users.findById(user._id).select('+password').lean();
+    const before = await testApp.context.core.users.findById(user._id).select('+password').lean();
     const response = await request(testApp.app)
       .put('/api/profile/password')
       .set(bearer(token))
@@ -49,7 +49,7 @@ describe('PUT /api/profile/password', () => {
       error: 'Invalid email or password',
       code: 'invalid_credentials',
     });
-    const after = await testApp.context.users.findById(user._id).select('+password').lean();
+    const after = await testApp.context.core.users.findById(user._id).select('+password').lean();
     expect(after?.password).toBe(before?.password);
     await request(testApp.app).get('/api/profile').set(bearer(other.body.token)).expect(200);
   });

@@ -30,8 +30,9 @@ describe('GET /api/profile', () => {
 describe('PATCH /api/profile', () => {
   it('changes the name, trimmed, and nothing else', async () => {
     const { user, token } = await createUser(testApp);
-    const hashBefore = (await testApp.context.users.findById(user._id).select('+password').lean())
-      ?.password;
+    const hashBefore = (
+      await testApp.context.core.users.findById(user._id).select('+password').lean()
+    )?.password;
     const response = await request(testApp.app).patch('/api/profile').set(bearer(token)).send({
       name: '  New Name  ',
       email: 'stolen@example.com',
@@ -46,7 +47,7 @@ describe('PATCH /api/profile', () => {
       role: 'user',
     });
 
-    const stored = await testApp.context.users.findById(user._id).select('+password').lean();
+    const stored = await testApp.context.core.users.findById(user._id).select('+password').lean();
     expect(stored).toMatchObject({ name: 'New Name', email: user.email, role: 'user' });
     expect(stored?.password).toBe(hashBefore);
   });
@@ -62,7 +63,7 @@ describe('PATCH /api/profile', () => {
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('validation_error');
     expect(response.body.details[0].path).toBe('name');
-    const stored = await testApp.context.users.findById(user._id).lean();
+    const stored = await testApp.context.core.users.findById(user._id).lean();
     expect(stored?.name).toBe(user.name);
     expect(stored?.updatedAt.toISOString()).toBe(user.updatedAt.toISOString());
   });

@@ -212,7 +212,7 @@ describe('password change', () => {
       expect((await change(`guess-${attempt}`)).status).toBe(401);
     }
     expectTooManyRequests(await change(password));
-    const stored = await testApp.context.users.findById(user._id).select('+password');
+    const stored = await testApp.context.core.users.findById(user._id).select('+password');
     expect(await stored?.comparePassword(password)).toBe(true);
   });
 });
@@ -227,7 +227,7 @@ describe('register and refresh limits per IP', () => {
     expect((await register(1)).status).toBe(201);
     expect((await register(2)).status).toBe(201);
     expectTooManyRequests(await register(3));
-    expect(await testApp.context.users.exists({ email: 'reg-limit3@example.com' })).toBeNull();
+    expect(await testApp.context.core.users.exists({ email: 'reg-limit3@example.com' })).toBeNull();
   });
 
   it('REFRESH_MAX_PER_MINUTE refuses further refreshes', async () => {
@@ -251,7 +251,7 @@ describe('when the rate-limit store cannot be reached', () => {
     const { user, password } = await createUser(testApp);
     const store = testApp.context.limiters.loginPerIp.store;
     const consume = jest.spyOn(store, 'consume').mockRejectedValue(new Error('connection lost'));
-    const compare = jest.spyOn(testApp.context.hasher, 'compare');
+    const compare = jest.spyOn(testApp.context.core.hasher, 'compare');
     try {
       const response = await login(testApp, user.email, password);
       expect(response.status).toBe(503);

@@ -40,7 +40,7 @@ describe.each(['/api/auth/register', '/api/auth/signup'])('POST %s', (path) => {
     });
     expect(Object.keys(response.body.user).sort()).toEqual(USER_KEYS);
 
-    const stored = await testApp.context.users.findOne({ email }).select('+password').lean();
+    const stored = await testApp.context.core.users.findOne({ email }).select('+password').lean();
     expect(stored?.password).toMatch(/^\$2[aby]\$04\$/);
     expect(stored?.password).not.toContain('analytical engine');
 
@@ -70,7 +70,9 @@ describe('POST /api/auth/register', () => {
     expect(response.status).toBe(201);
     expect(response.body.user.role).toBe('user');
     expect(response.body.user.id).not.toBe('0123456789abcdef01234567');
-    const stored = await testApp.context.users.findOne({ email: 'mallory@example.com' }).lean();
+    const stored = await testApp.context.core.users
+      .findOne({ email: 'mallory@example.com' })
+      .lean();
     expect(stored?.role).toBe('user');
     expect(stored).not.toHaveProperty('isAdmin');
     expect(stored?.createdAt.getFullYear()).toBeGreaterThan(2000);
@@ -89,7 +91,7 @@ describe('POST /api/auth/register', () => {
       error: 'An account with this email already exists',
       code: 'email_taken',
     });
-    const stored = await testApp.context.users.find({ email: 'taken@example.com' }).lean();
+    const stored = await testApp.context.core.users.find({ email: 'taken@example.com' }).lean();
     expect(stored).toHaveLength(1);
     expect(stored[0]?.name).toBe('First');
   });
@@ -103,7 +105,7 @@ describe('POST /api/auth/register', () => {
       ),
     );
     expect(attempts.map((response) => response.status).sort()).toEqual([201, 409, 409, 409, 409]);
-    expect(await testApp.context.users.countDocuments({ email: 'race@example.com' })).toBe(1);
+    expect(await testApp.context.core.users.countDocuments({ email: 'race@example.com' })).toBe(1);
   });
 
   const valid = { name: 'Valid Name', email: 'valid@example.com', password: 'password-123' };
@@ -134,7 +136,7 @@ describe('POST /api/auth/register', () => {
 
   describe.each(badInputs)('with %s', (_label, body, field) => {
     it(`responds 400 validation_error naming ${field} and writes nothing`, async () => {
-      const before = await testApp.context.users.countDocuments();
+      const before = await testApp.context.core.users.countDocuments();
       const response = await request(testApp.app).post('/api/auth/register').send(body);
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_error');
@@ -142,7 +144,7 @@ describe('POST /api/auth/register', () => {
       expect(response.body.details).toEqual(
         expect.arrayContaining([{ path: field, message: expect.any(String) }]),
       );
-      expect(await testApp.context.users.countDocuments()).toBe(before);
+      expect(await testApp.context.core.users.countDocuments()).toBe(before);
     });
   });
 

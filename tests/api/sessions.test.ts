@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { keyIdOf } from '../../src/auth/tokens';
+import { keyIdOf } from '../../src/core/tokens';
 import {
   bearer,
   createTestApp,
@@ -54,25 +54,25 @@ describe('sessions on register and login', () => {
     const sid = sidOf(token);
     expect(refreshToken.startsWith(`${sid}.`)).toBe(true);
 
-    const stored = await testApp.context.sessions.findById(sid).lean();
+    const stored = await testApp.context.core.sessions.findById(sid).lean();
     expect(stored).toMatchObject({ userId: expect.anything(), revokedAt: null });
     expect(JSON.stringify(stored)).not.toContain(refreshToken.split('.')[1]);
     expect(stored?.currentTokenHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const loggedIn = await login(registered.body.user.email);
     expect(sidOf(loggedIn.body.token)).not.toBe(sid);
-    expect(await testApp.context.sessions.countDocuments({ userId: stored?.userId })).toBe(2);
+    expect(await testApp.context.core.sessions.countDocuments({ userId: stored?.userId })).toBe(2);
   });
 
   it('records the user agent and IP of the session', async () => {
     const response = await register({ 'User-Agent': 'keycard-test/1.0' });
-    const stored = await testApp.context.sessions.findById(sidOf(response.body.token)).lean();
+    const stored = await testApp.context.core.sessions.findById(sidOf(response.body.token)).lean();
     expect(stored?.userAgent).toBe('keycard-test/1.0');
     expect(stored?.ip).toMatch(/127\.0\.0\.1|::1/);
   });
 
   it('session documents expire through a TTL index on expiresAt', async () => {
-    const indexes = await testApp.context.sessions.collection.indexes();
+    const indexes = await testApp.context.core.sessions.collection.indexes();
     expect(indexes).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ key: { expiresAt: 1 }, expireAfterSeconds: 0 }),
@@ -98,9 +98,9 @@ describe('POST /api/auth/refresh', () => {
   it('does not extend the absolute lifetime of the session', async () => {
     const { body } = await register();
     const sid = sidOf(body.token);
-    const before = (await testApp.context.sessions.findById(sid).lean())?.expiresAt;
+    const before = (await testApp.context.core.sessions.findById(sid).lean())?.expiresAt;
     const rotated = await refresh(body.refreshToken).expect(200);
-    const after = (await testApp.context.sessions.findById(sid).lean())?.expiresAt;
+    const after = (await testApp.context.core.sessions.findById(sid).lean())?.expiresAt;
     expect(after?.getTime()).toBe(before?.getTime());
     expect(rotated.body.refreshExpiresIn).toBeLessThanOrEqual(body.refreshExpiresIn);
   });
@@ -127,7 +127,7 @@ describe('POST /api/auth/refresh', () => {
       expect(profile.status).toBe(401);
       expect(profile.body.code).toBe('session_revoked');
     }
-    const stored = await testApp.context.sessions.findById(sidOf(body.token)).lean();
+    const stored = await testApp.context.core.sessions.findById(sidOf(body.token)).lean();
     expect(stored?.revokedAt).toBeInstanceOf(Date);
   });
 
@@ -139,7 +139,7 @@ describe('POST /api/auth/refresh', () => {
     expect(successors.size).toBe(1);
     const [successor] = [...successors];
     await refresh(successor).expect(200);
-    const stored = await testApp.context.sessions.findById(sidOf(body.token)).lean();
+    const stored = await testApp.context.core.sessions.findById(sidOf(body.token)).lean();
     expect(stored?.revokedAt).toBeNull();
     expect(stored?.usedTokenHashes).toHaveLength(2);
   });
@@ -180,7 +180,7 @@ describe('POST /api/auth/refresh', () => {
   it('refuses an expired session even when its refresh token was never used', async () => {
     const { body } = await register();
     const sid = sidOf(body.token);
-    await testApp.context.sessions.updateOne(
+    await testApp.context.core.sessions.updateOne(
       { _id: sid },
       { $set: { expiresAt: new Date(Date.now() - 1000) } },
     );
@@ -226,7 +226,7 @@ describe('POST /api/auth/logout', () => {
       .post('/api/auth/logout')
       .send({ refreshToken: body.refreshToken });
     expect(response.status).toBe(204);
-    const stored = await testApp.context.sessions.findById(claims.sid).lean();
+    const stored = await testApp.context.core.sessions.findById(claims.sid).lean();
     expect(stored?.revokedAt).toBeInstanceOf(Date);
   });
 
@@ -322,7 +322,7 @@ describe('GET and DELETE /api/auth/sessions', () => {
 
 /** Moves the session's last rotation out of the race grace window instead of waiting. */
 async function sleepPastGraceWindow(accessToken: string): Promise<void> {
-  await testApp.context.sessions.updateOne(
+  await testApp.context.core.sessions.updateOne(
     { _id: sidOf(accessToken) },
     { $set: { rotatedAt: new Date(Date.now() - 60_000) } },
   );

@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import { createPasswordHasher } from '../../src/auth/password-hasher';
+import { createPasswordHasher } from '../../src/core/password-hasher';
 
 describe('createPasswordHasher', () => {
   const hasher = createPasswordHasher({ cost: 4, workers: 2 });

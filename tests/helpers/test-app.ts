@@ -1,16 +1,16 @@
 import jwt from 'jsonwebtoken';
-import { keyIdOf } from '../../src/auth/tokens';
+import { keyIdOf } from '../../src/core/tokens';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { startSession } from '../../src/auth/sessions';
-import { loadConfig, type Config } from '../../src/config';
+import { startSession } from '../../src/core/sessions';
+import { loadConfig, type Config } from '../../src/config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
 import { connectDatabase } from '../../src/db/connect';
 import { createLogger } from '../../src/logger';
 import type { UserDocument } from '../../src/models/user';
-import type { Role } from '../../src/roles';
+import type { Role } from '../../src/models/roles';
 import { testDatabase } from './test-database';
 
 export const TEST_SECRET = 'test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -92,18 +92,18 @@ export async function createUser(
 ): Promise<CreatedUser> {
   userCounter += 1;
   const password = overrides.password ?? `correct-horse-${userCounter}`;
-  const user = await testApp.context.users.create({
+  const user = await testApp.context.core.users.create({
     name: overrides.name ?? `User ${userCounter}`,
     email: overrides.email ?? `user${userCounter}@example.com`,
     password,
     role: overrides.role ?? 'user',
   });
-  const { session, refreshToken } = await startSession(testApp.context, user._id, {
+  const { session, refreshToken } = await startSession(testApp.context.core, user._id, {
     userAgent: 'test-helper',
     ip: '127.0.0.1',
   });
   const sessionId = session._id.toHexString();
-  const { token } = testApp.context.tokens.signAccessToken({
+  const { token } = testApp.context.core.tokens.signAccessToken({
     id: user.id as string,
     role: user.role,
     sessionId,

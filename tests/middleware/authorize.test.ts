@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
-import { authorize } from '../../src/middleware/authorize';
-import { errorHandler } from '../../src/middleware/error-handler';
+import { authorize } from '../../src/http/middleware/authorize';
+import { errorHandler } from '../../src/http/middleware/error-handler';
 import { createLogger } from '../../src/logger';
 
 describe('authorize', () => {

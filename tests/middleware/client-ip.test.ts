@@ -1,4 +1,4 @@
-import { rateLimitKeyOf } from '../../src/middleware/client-ip';
+import { rateLimitKeyOf } from '../../src/core/client-key';
 
 describe('rateLimitKeyOf', () => {
   it.each([

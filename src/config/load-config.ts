@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
+import type { AdminSeed } from '../core/ensure-admin';
+import type { LoginLimits } from '../core/login-throttle';
+import type { LimitSetting } from '../core/rate-limiter';
+import { parseDuration } from './duration';
+import { CONFIG_VARIABLES, parseEnv, type Env } from './env-schema';
+import { checkSecret } from './secrets';
+
+export { CONFIG_VARIABLES };
+
+export type EmbeddedMongoMode = Env['EMBEDDED_MONGO'];
+
+/** Every limit beside its window, so that neither is hard-coded away from the other. */
+export interface RateLimits {
+  loginPerIp: LimitSetting;
+  registerPerIp: LimitSetting;
+  refreshPerIp: LimitSetting;
+  login: LoginLimits;
+}
+
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  mongoUri: string | undefined;
+  /** Which embedded database to start when there is no MONGO_URI. */
+  embeddedMongo: EmbeddedMongoMode;
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given and one was generated for this process only. */
+  jwtSecretGenerated: boolean;
+  /** Retired secrets: tokens they signed still verify until they are removed. */
+  jwtPreviousSecrets: readonly string[];
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  bcryptCost: number;
+  corsOrigins: readonly string[];
+  logLevel: string;
+  admin: AdminSeed | undefined;
+  rateLimits: Readonly<RateLimits>;
+  /** Express's "trust proxy" setting; false unless TRUST_PROXY is set. */
+  trustProxy: boolean | number | string;
+  /** How long a shutdown waits for requests in flight before it closes everything anyway. */
+  shutdownTimeoutSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/** Reads every variable at once and throws a ConfigError that lists every problem found. */
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
+  const { values, problems } = parseEnv(env, CONFIG_VARIABLES);
+  const production = values.NODE_ENV === 'production';
+
+  const durationOf = (name: 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SHUTDOWN_TIMEOUT') => {
+    const seconds = parseDuration(values[name]);
+    if (seconds === undefined) problems.push(`${name}: must look like 30s, 15m, 24h or 7d`);
+    return seconds ?? 0;
+  };
+  const accessTokenTtlSeconds = durationOf('ACCESS_TOKEN_TTL');
+  const refreshTokenTtlSeconds = durationOf('REFRESH_TOKEN_TTL');
+  const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
+  if (production && !values.MONGO_URI) {
+    problems.push(
+      'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
+    );
+  }
+  if (production && (values.BCRYPT_COST < 10 || values.BCRYPT_COST > 15)) {
+    problems.push('BCRYPT_COST: must be between 10 and 15 when NODE_ENV=production');
+  }
+  problems.push(...checkSecret('JWT_SECRET', values.JWT_SECRET, production));
+  const previousSecrets = splitList(values.JWT_PREVIOUS_SECRETS);
+  for (const secret of previousSecrets) {
+    problems.push(...checkSecret('JWT_PREVIOUS_SECRETS', secret, false));
+  }
+  const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
+  const admin = parseAdminSeed(values, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    nodeEnv: values.NODE_ENV,
+    port: values.PORT,
+    mongoUri: values.MONGO_URI,
+    embeddedMongo: values.EMBEDDED_MONGO,
+    jwtSecret: values.JWT_SECRET ?? randomBytes(64).toString('base64url'),
+    jwtSecretGenerated: values.JWT_SECRET === undefined,
+    jwtPreviousSecrets: Object.freeze(previousSecrets),
+    jwtIssuer: values.JWT_ISSUER,
+    jwtAudience: values.JWT_AUDIENCE,
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    bcryptCost: values.BCRYPT_COST,
+    corsOrigins: Object.freeze(corsOrigins),
+    logLevel: values.LOG_LEVEL,
+    admin,
+    rateLimits: Object.freeze(rateLimitsOf(values)),
+    trustProxy: parseTrustProxy(values.TRUST_PROXY),
+    shutdownTimeoutSeconds,
+  });
+}
+
+/** What `npm run create-admin` needs: the database it writes to and the bcrypt cost. */
+export interface CreateAdminConfig {
+  mongoUri: string;
+  bcryptCost: number;
+  /** The password, when given by the environment rather than at a prompt. */
+  adminPassword: string | undefined;
+}
+
+export function loadCreateAdminConfig(env: NodeJS.ProcessEnv): CreateAdminConfig {
+  const { values, problems } = parseEnv(env, ['MONGO_URI', 'BCRYPT_COST', 'ADMIN_PASSWORD']);
+  if (!values.MONGO_URI && problems.length === 0) {
+    problems.push('MONGO_URI is not set: create-admin writes to the database it names');
+  }
+  if (problems.length > 0 || !values.MONGO_URI) throw new ConfigError(problems);
+  return {
+    mongoUri: values.MONGO_URI,
+    bcryptCost: values.BCRYPT_COST,
+    adminPassword: values.ADMIN_PASSWORD,
+  };
+}
+
+function rateLimitsOf(values: Env): RateLimits {
+  return {
+    loginPerIp: { max: values.LOGIN_MAX_ATTEMPTS_PER_IP, windowSeconds: 15 * MINUTE },
+    registerPerIp: { max: values.REGISTER_MAX_PER_HOUR, windowSeconds: HOUR },
+    refreshPerIp: { max: values.REFRESH_MAX_PER_MINUTE, windowSeconds: MINUTE },
+    login: {
+      failuresPerPair: { max: values.LOGIN_MAX_FAILURES, windowSeconds: DAY },
+      failuresPerEmail: { max: values.LOGIN_MAX_FAILURES_PER_DAY, windowSeconds: DAY },
+    },
+  };
+}
+
+function splitList(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** TRUST_PROXY: true/false, a hop count, or Express's list of trusted addresses and subnets. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function parseOrigins(list: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of splitList(list)) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    // "null" is the origin of sandboxed frames and file:// pages: never something to allow.
+    if (origin === undefined || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+      problems.push(`CORS_ORIGINS: "${entry}" is not an origin like https://app.example.com`);
+    } else {
+      origins.push(origin);
+    }
+  }
+  return origins;
+}
+
+function parseAdminSeed(values: Env, problems: string[]): AdminSeed | undefined {
+  const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, ADMIN_NAME: name } = values;
+  if (email === undefined && password === undefined) return undefined;
+  if (email === undefined || password === undefined) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+    return undefined;
+  }
+  const seed = adminSeedSchema.safeParse({ email, password, name: name ?? 'Administrator' });
+  if (!seed.success) {
+    for (const issue of seed.error.issues) {
+      problems.push(`ADMIN_${String(issue.path[0]).toUpperCase()}: ${issue.message}`);
+    }
+    return undefined;
+  }
+  return seed.data;
+}
+
+export const adminSeedSchema = z.object({
+  email: emailSchema,
+  password: passwordSchema,
+  name: nameSchema,
+});

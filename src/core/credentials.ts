@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+// bcrypt only reads the first 72 bytes of a password: a longer one would be silently cut,
+// so two passwords sharing those bytes would both unlock the account. Refuse instead.
+export const BCRYPT_MAX_BYTES = 72;
+const MIN_PASSWORD_CHARACTERS = 8;
+
+export const nameSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+
+export const emailSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .toLowerCase()
+  .pipe(z.email('must be a valid email address').max(254, 'must be at most 254 characters'));
+
+export const passwordSchema = z
+  .string({ error: 'must be a string' })
+  .refine((password) => [...password].length >= MIN_PASSWORD_CHARACTERS, {
+    message: `must be at least ${MIN_PASSWORD_CHARACTERS} characters`,
+  })
+  .refine(fitsBcrypt, {
+    message: `must be at most ${BCRYPT_MAX_BYTES} bytes in UTF-8 (bcrypt ignores anything longer)`,
+  });
+
+/** bcrypt would compare only the first 72 bytes of a longer candidate. */
+export function fitsBcrypt(password: string): boolean {
+  return Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
+}
+
+export const registerSchema = z.object({
+  name: nameSchema,
+  email: emailSchema,
+  password: passwordSchema,
+});
+
+// Login does not apply the registration rules to the password: an account created under
+// older rules must still be able to log in, and a rule mismatch must not reveal anything.
+export const loginSchema = z.object({
+  email: emailSchema,
+  password: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+});
+
+export type RegisterInput = z.output<typeof registerSchema>;
+export type LoginInput = z.output<typeof loginSchema>;

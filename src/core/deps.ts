@@ -1,0 +1,21 @@
+import type { KeyObject } from 'node:crypto';
+import type { SessionModel } from '../models/session';
+import type { UserModel } from '../models/user';
+import type { LoginThrottle } from './login-throttle';
+import type { PasswordHasher } from './password-hasher';
+import type { TokenService } from './tokens';
+
+/** What the services are built from: the models and the pieces with keys or state of their own. */
+export interface CoreDeps {
+  users: UserModel;
+  sessions: SessionModel;
+  hasher: PasswordHasher;
+  /** A hash of a random password, compared against when an email has no account. */
+  dummyHash: Promise<string>;
+  tokens: TokenService;
+  loginThrottle: LoginThrottle;
+  /** Derives refresh-token successors; separate from the signing key by construction. */
+  refreshKey: KeyObject;
+  previousRefreshKeys: readonly KeyObject[];
+  refreshTokenTtlSeconds: number;
+}

@@ -1,0 +1,49 @@
+import { isDuplicateKeyError } from '../db/mongo-errors';
+import { ADMIN_ROLE } from '../models/roles';
+import type { SessionModel } from '../models/session';
+import type { UserModel } from '../models/user';
+import { revokeAllSessions } from './sessions';
+
+/** The first admin, from ADMIN_EMAIL / ADMIN_PASSWORD or the create-admin command. */
+export interface AdminSeed {
+  email: string;
+  password: string;
+  name: string;
+}
+
+export type AdminOutcome = 'exists' | 'created' | 'promoted';
+
+export interface AdminDeps {
+  users: UserModel;
+  sessions: SessionModel;
+}
+
+/**
+ * Makes `seed.email` an admin with `seed.password`. An existing account with that email is
+ * promoted, given the seed's password and logged out everywhere: otherwise whoever registered
+ * the address first (possibly not its owner) would hold admin rights through their sessions.
+ */
+export async function upsertAdmin(deps: AdminDeps, seed: AdminSeed): Promise<AdminOutcome> {
+  const existing = await deps.users.findOne({ email: seed.email }).select('+password');
+  if (existing) {
+    await revokeAllSessions(deps, existing._id);
+    existing.role = ADMIN_ROLE;
+    existing.password = seed.password;
+    await existing.save();
+    return 'promoted';
+  }
+  try {
+    await deps.users.create({ ...seed, role: ADMIN_ROLE });
+    return 'created';
+  } catch (error) {
+    // Another instance starting at the same moment created it first.
+    if (isDuplicateKeyError(error)) return upsertAdmin(deps, seed);
+    throw error;
+  }
+}
+
+/** At start: create the configured admin, but only while no admin exists at all. */
+export async function ensureFirstAdmin(deps: AdminDeps, seed: AdminSeed): Promise<AdminOutcome> {
+  if (await deps.users.exists({ role: ADMIN_ROLE })) return 'exists';
+  return upsertAdmin(deps, seed);
+}

@@ -1,0 +1,37 @@
+import type { Request, Response } from 'express';
+import type { Config } from '../config/load-config';
+import type { PublicUser } from '../core/public-user';
+import type { SignedIn } from '../core/sign-in';
+import { setRefreshCookie } from './refresh-cookie';
+
+export interface AuthResponse {
+  token: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  /** Left out when the client asked for the refresh token in a cookie. */
+  refreshToken?: string;
+  refreshExpiresIn: number;
+  user: PublicUser;
+}
+
+/** Sends the tokens, with the refresh token in a cookie instead of the body when asked. */
+export function sendSignedIn(
+  req: Request,
+  res: Response,
+  config: Pick<Config, 'nodeEnv'>,
+  signedIn: SignedIn,
+  options: { status: number; useCookie: boolean },
+): void {
+  if (options.useCookie) {
+    setRefreshCookie(req, res, config, signedIn.refreshToken, signedIn.refreshExpiresIn);
+  }
+  const body: AuthResponse = {
+    token: signedIn.accessToken,
+    tokenType: 'Bearer',
+    expiresIn: signedIn.expiresIn,
+    ...(options.useCookie ? {} : { refreshToken: signedIn.refreshToken }),
+    refreshExpiresIn: signedIn.refreshExpiresIn,
+    user: signedIn.user,
+  };
+  res.status(options.status).json(body);
+}

@@ -1,0 +1,24 @@
+import type { Request } from 'express';
+import type { Caller } from '../core/audit';
+import { rateLimitKeyOf } from '../core/client-key';
+
+const MAX_USER_AGENT_LENGTH = 512;
+
+/**
+ * The request's client as the services see it. req.ip is the socket's address unless
+ * TRUST_PROXY says which proxies may name the client.
+ */
+export function callerOf(req: Request): Caller {
+  const ip = req.ip ?? '';
+  return {
+    ip,
+    rateLimitKey: rateLimitKeyOf(ip),
+    userAgent: (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT_LENGTH),
+    // On the request's own logger, so every audit line carries the request id.
+    audit: (event, subject) =>
+      req.log.info(
+        { audit: { event, ...subject, ip, at: new Date().toISOString() } },
+        `audit: ${event}`,
+      ),
+  };
+}

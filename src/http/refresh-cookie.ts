@@ -1,0 +1,62 @@
+import { parse as parseCookies } from 'cookie';
+import type { Request, Response } from 'express';
+import type { Config } from '../config/load-config';
+import { KeycardError } from '../core/errors';
+
+export const REFRESH_COOKIE = 'keycard_refresh';
+export const REFRESH_COOKIE_PATH = '/api/auth';
+/** A browser client sends this header with value `cookie` to get the refresh token that way. */
+export const TRANSPORT_HEADER = 'X-Refresh-Token-Transport';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function wantsCookieTransport(req: Request): boolean {
+  return req.get(TRANSPORT_HEADER)?.trim().toLowerCase() === 'cookie';
+}
+
+export function readRefreshCookie(req: Request): string | undefined {
+  const header = req.get('cookie');
+  return header ? parseCookies(header)[REFRESH_COOKIE] : undefined;
+}
+
+/**
+ * A cookie is sent by the browser on its own, so a request it authenticates could have been
+ * triggered by another site: only an allowed Origin may use it (SameSite=Strict is the first
+ * line, this is the second, and it also covers browsers without SameSite).
+ */
+export function assertAllowedOrigin(req: Request, config: Pick<Config, 'corsOrigins'>): void {
+  const origin = req.get('origin');
+  if (!origin || !config.corsOrigins.includes(origin)) {
+    throw new KeycardError('csrf_rejected');
+  }
+}
+
+function cookieOptions(req: Request, config: Pick<Config, 'nodeEnv'>) {
+  // Plain http is tolerated only for local development; anywhere else the cookie must never
+  // travel unencrypted.
+  const insecureAllowed = config.nodeEnv !== 'production' && LOCAL_HOSTS.has(req.hostname);
+  return {
+    httpOnly: true,
+    secure: !insecureAllowed,
+    sameSite: 'strict' as const,
+    path: REFRESH_COOKIE_PATH,
+  };
+}
+
+export function setRefreshCookie(
+  req: Request,
+  res: Response,
+  config: Pick<Config, 'nodeEnv'>,
+  token: string,
+  secondsLeft: number,
+): void {
+  res.cookie(REFRESH_COOKIE, token, { ...cookieOptions(req, config), maxAge: secondsLeft * 1000 });
+}
+
+export function clearRefreshCookie(
+  req: Request,
+  res: Response,
+  config: Pick<Config, 'nodeEnv'>,
+): void {
+  res.clearCookie(REFRESH_COOKIE, cookieOptions(req, config));
+}

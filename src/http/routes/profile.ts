@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { nameSchema, passwordSchema } from '../../core/credentials';
+import { toPublicUser } from '../../core/public-user';
+import type { AppContext } from '../../context';
+import { callerOf } from '../caller';
+import { authenticate, authenticated } from '../middleware/authenticate';
+import { parseInput } from '../parse-input';
+
+const profileUpdateSchema = z.object({ name: nameSchema });
+
+const passwordChangeSchema = z.object({
+  currentPassword: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+  newPassword: passwordSchema,
+});
+
+export function createProfileRouter(context: AppContext): Router {
+  const router = Router();
+  router.use(authenticate(context.authenticate));
+
+  router.get('/', (req, res) => {
+    res.json({ user: toPublicUser(authenticated(req).user) });
+  });
+
+  router.patch('/', async (req, res) => {
+    const { name } = parseInput(profileUpdateSchema, req.body);
+    res.json({ user: await context.accounts.rename(authenticated(req).userId, name) });
+  });
+
+  router.put('/password', async (req, res) => {
+    const change = parseInput(passwordChangeSchema, req.body);
+    const { userId, sessionId, user } = authenticated(req);
+    await context.accounts.changePassword(
+      { userId, sessionId, email: user.email },
+      change,
+      callerOf(req),
+    );
+    res.status(204).end();
+  });
+
+  return router;
+}
