@@ -2,7 +2,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { AppContext } from './context';
-import type { Lifecycle } from './http/drain';
+import { createLifecycle, type Lifecycle } from './http/drain';
 import { errorHandler, notFound } from './http/middleware/error-handler';
 import { requestLogger } from './http/middleware/request-logger';
 import { requireJsonBody } from './http/middleware/require-json';
@@ -18,7 +18,7 @@ const JSON_BODY_LIMIT = '100kb';
 /** Pure wiring: no database connection and no listen(), so tests can call request(app). */
 export function createApp(context: AppContext, options: { lifecycle?: Lifecycle } = {}): Express {
   const { config } = context;
-  const lifecycle = options.lifecycle ?? { draining: false };
+  const lifecycle = options.lifecycle ?? createLifecycle();
   const app = express();
   app.disable('x-powered-by');
   // Without TRUST_PROXY, req.ip is the socket's address and X-Forwarded-For is ignored: a
@@ -26,11 +26,7 @@ export function createApp(context: AppContext, options: { lifecycle?: Lifecycle 
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLogger(context.logger));
-  app.use((_req, res, next) => {
-    // While draining, each answer ends its connection, so clients reconnect elsewhere.
-    if (lifecycle.draining) res.set('Connection', 'close');
-    next();
-  });
+  app.use(lifecycle.trackResponses);
   app.use(
     helmet({
       // The API serves JSON only: nothing may load, frame or run it as a page.

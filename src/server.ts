@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from './context';
 import { ensureFirstAdmin } from './core/ensure-admin';
 import { connectDatabase } from './db/connect';
-import { drainServer, type Lifecycle } from './http/drain';
+import { createLifecycle, drainServer, type Lifecycle } from './http/drain';
 import { createLogger, type Logger } from './logger';
 
 function readConfig(): Readonly<Config> {
@@ -72,7 +72,7 @@ function closeOnSignal(options: {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    lifecycle.draining = true;
+    lifecycle.startDraining();
     logger.info({ signal }, 'shutting down: draining requests in flight');
     const finished = await drainServer(server, context.config.shutdownTimeoutSeconds * 1000);
     if (!finished) logger.warn('shutdown timeout reached: closing the remaining connections');
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const outcome = await ensureFirstAdmin(context.core, config.admin);
     if (outcome !== 'exists') logger.info({ email: config.admin.email }, `first admin ${outcome}`);
   }
-  const lifecycle: Lifecycle = { draining: false };
+  const lifecycle = createLifecycle();
   const server = createServer(createApp(context, { lifecycle }));
   const port = await listen(server, config.port);
   logger.info(`keycard listening on http://localhost:${port}`);

@@ -1,8 +1,37 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 
 /** Whether the server is shutting down, shared by the parts of the app that behave differently. */
 export interface Lifecycle {
-  draining: boolean;
+  readonly draining: boolean;
+  /** Marks every answer from now on, and those still being worked on, `Connection: close`. */
+  startDraining(): void;
+  /** Tracks each response so that startDraining() can reach the ones in flight. */
+  trackResponses: RequestHandler;
+}
+
+export function createLifecycle(): Lifecycle {
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  const closeAfterAnswer = (res: ServerResponse) => {
+    // Clients (and load balancers) then reconnect elsewhere instead of reusing this one.
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  return {
+    get draining() {
+      return draining;
+    },
+    startDraining() {
+      draining = true;
+      inFlight.forEach(closeAfterAnswer);
+    },
+    trackResponses(_req, res, next) {
+      if (draining) closeAfterAnswer(res);
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+      next();
+    },
+  };
 }
 
 /**

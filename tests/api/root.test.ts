@@ -1,5 +1,6 @@
 import { createApp } from '../../src/app';
 import { connectDatabase } from '../../src/db/connect';
+import { createLifecycle } from '../../src/http/drain';
 import { startWireServer } from '../../src/db/wire-server';
 import { createTestApp, request, type TestApp } from '../helpers/test-app';
 
@@ -30,6 +31,17 @@ describe('GET /health', () => {
     const response = await request(testApp.app).get('/health');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('while draining for a shutdown, responds 503 {status: draining} and closes the connection', async () => {
+    const lifecycle = createLifecycle();
+    const app = createApp(testApp.context, { lifecycle });
+    await request(app).get('/health').expect(200);
+    lifecycle.startDraining();
+    const response = await request(app).get('/health');
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({ status: 'draining' });
+    expect(response.headers.connection).toBe('close');
   });
 
   it('responds 503 when the database has gone away', async () => {

@@ -50,7 +50,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status >= 500) {
       // Once, with the cause, on the request's own logger so the line carries the request id.
       (req.log ?? logger).error(
-        { err: error, method: req.method, path: req.path },
+        { err: known.cause ?? error, code: known.code, method: req.method, path: req.path },
         'request failed',
       );
     }

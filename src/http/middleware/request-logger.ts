@@ -28,9 +28,10 @@ export function requestLogger(logger: Logger) {
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
-    customLogLevel(_req, res, error) {
-      if (error || res.statusCode >= 500) return 'error';
-      return 'info';
+    // The error handler logs each 5xx once at error level, with its cause; the access line
+    // only notes it.
+    customLogLevel(_req, res) {
+      return res.statusCode >= 500 ? 'warn' : 'info';
     },
   });
 }

@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { testDatabase } from '../helpers/test-database';
+
+const root = join(__dirname, '..', '..');
+const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const { uri, dbName } = testDatabase('shutdown');
+const databaseUri = `${uri.replace(/\/?$/, '/')}${dbName}`;
+const PASSWORD = 'shutdown password 1';
+// Made once with bcryptjs, so the test does not spend seconds hashing: a comparison at cost 14
+// takes about a second, at cost 16 several seconds.
+const HASH_COST_14 = '$2b$14$IdyWXlP3yKpvgT5jOcamh.9es7ROE3s8t/ZjwV64Y0Mw8uI/W05wK';
+const HASH_COST_16 = '$2b$16$jGNfUW/fzFG3oG04LE6GE.W1N2/SFXGMBooGN84Yc/MzqBpJ3h5B2';
+
+let connection: mongoose.Connection;
+
+beforeAll(async () => {
+  connection = await mongoose.createConnection(databaseUri).asPromise();
+  const now = new Date();
+  await connection.collection('users').insertMany(
+    [
+      { name: 'Quick', email: 'quick@example.com', password: HASH_COST_14, role: 'user' },
+      { name: 'Slow', email: 'slow@example.com', password: HASH_COST_16, role: 'user' },
+    ].map((user) => ({ ...user, createdAt: now, updatedAt: now })),
+  );
+});
+afterAll(async () => {
+  await connection.dropDatabase();
+  await connection.close();
+});
+
+interface RunningServer {
+  child: ChildProcess;
+  url: string;
+  output: string[];
+  exited: Promise<{ code: number | null; at: number }>;
+}
+
+async function startServer(env: Record<string, string>): Promise<RunningServer> {
+  const child = spawn(process.execPath, [tsx, 'src/server.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      PORT: '0',
+      MONGO_URI: databaseUri,
+      JWT_SECRET: 'shutdown-test-signing-key-0123456789-abcdefghijklmnop',
+      BCRYPT_COST: '14',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: Date.now() })),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no listen line:\n${output.join('')}`)),
+      20_000,
+    );
+    const read = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const port = /listening on http:\/\/localhost:(\d+)/.exec(output.join(''))?.[1];
+      if (port) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${port}`);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    void exited.then(() => reject(new Error(`server exited:\n${output.join('')}`)));
+  });
+  return { child, url, output, exited };
+}
+
+function login(url: string, email: string) {
+  return fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('a real keycard process receiving SIGTERM', () => {
+  it('lets a login whose hash is running finish with 200, refuses new connections, exits 0', async () => {
+    const server = await startServer({});
+    const inFlight = login(server.url, 'quick@example.com');
+    // Long enough for the request to reach the server, well inside the hash's time.
+    await pause(300);
+    server.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('connection')).toBe('close');
+    expect((await response.json()) as object).toHaveProperty('token');
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    expect((await server.exited).code).toBe(0);
+    expect(server.output.join('')).toContain('"msg":"shut down"');
+  });
+
+  it('cuts what is still running after SHUTDOWN_TIMEOUT and still exits 0', async () => {
+    const server = await startServer({ SHUTDOWN_TIMEOUT: '1s' });
+    const inFlight = login(server.url, 'slow@example.com').then(
+      (response) => response.status,
+      () => 'cut' as const,
+    );
+    await pause(200);
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    const { code, at } = await server.exited;
+    expect(code).toBe(0);
+    // The comparison at cost 16 takes several seconds: the process did not wait for it.
+    expect(at - signalledAt).toBeLessThan(3000);
+    expect(await inFlight).toBe('cut');
+    expect(server.output.join('')).toContain('shutdown timeout reached');
+  });
+
+  it('exits at once, non-zero, on a second signal', async () => {
+    const server = await startServer({ SHUTDOWN_TIMEOUT: '30s' });
+    const inFlight = login(server.url, 'slow@example.com').catch(() => undefined);
+    await pause(200);
+    server.child.kill('SIGTERM');
+    await pause(200);
+    const secondAt = Date.now();
+    server.child.kill('SIGINT');
+    const { code, at } = await server.exited;
+    expect(code).toBe(1);
+    expect(at - secondAt).toBeLessThan(1500);
+    await inFlight;
+  });
+});
