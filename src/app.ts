@@ -1,12 +1,10 @@
-import cors from 'cors';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { AppContext } from './context';
 import { createLifecycle, type Lifecycle } from './http/drain';
 import { errorHandler, notFound } from './http/middleware/error-handler';
 import { requestLogger } from './http/middleware/request-logger';
 import { requireJsonBody } from './http/middleware/require-json';
-import { TRANSPORT_HEADER } from './http/refresh-cookie';
+import { corsPolicy, noStore, securityHeaders } from './http/middleware/security-headers';
 import { createAdminRouter } from './http/routes/admin';
 import { createAuthRouter } from './http/routes/auth';
 import { createProfileRouter } from './http/routes/profile';
@@ -27,52 +25,12 @@ export function createApp(context: AppContext, options: { lifecycle?: Lifecycle 
 
   app.use(requestLogger(context.logger));
   app.use(lifecycle.trackResponses);
-  app.use(
-    helmet({
-      // The API serves JSON only: nothing may load, frame or run it as a page.
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      },
-      strictTransportSecurity:
-        config.nodeEnv === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      referrerPolicy: { policy: 'no-referrer' },
-      frameguard: { action: 'deny' },
-    }),
-  );
-  app.use(
-    cors({
-      // Only the configured origins, echoed one at a time: never "*", never "null", never an
-      // arbitrary reflected origin, since credentials (the refresh cookie) are allowed.
-      origin: (origin, callback) => {
-        callback(
-          null,
-          origin !== undefined && config.corsOrigins.includes(origin) ? origin : false,
-        );
-      },
-      credentials: true,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', TRANSPORT_HEADER],
-      exposedHeaders: [
-        'X-Request-Id',
-        'Retry-After',
-        'RateLimit-Limit',
-        'RateLimit-Remaining',
-        'RateLimit-Reset',
-        'RateLimit-Policy',
-      ],
-      maxAge: 600,
-    }),
-  );
+  app.use(securityHeaders(config), corsPolicy(config));
   app.use(requireJsonBody());
   app.use(
     express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }),
   );
-  app.use('/api', (_req, res, next) => {
-    // Tokens and user data must never be kept by a browser or proxy cache.
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
+  app.use('/api', noStore);
 
   app.use(createRootRouter(context.connection, lifecycle));
   app.use('/api/auth', createAuthRouter(context), createSessionsRouter(context));

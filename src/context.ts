@@ -34,6 +34,22 @@ function refreshKeyOf(secret: string): KeyObject {
   );
 }
 
+async function createIpLimiters(
+  connection: Connection,
+  limits: Config['rateLimits'],
+): Promise<AppContext['limiters']> {
+  const limiters = {
+    loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
+    registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
+    refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
+  };
+  // One collection holds every counter: build its TTL and unique-key indexes once, before the
+  // first request, rather than from each limiter in the background where a failure would only
+  // be printed.
+  await limiters.loginPerIp.store.createIndexes();
+  return limiters;
+}
+
 export async function createAppContext(options: {
   config: Readonly<Config>;
   logger: Logger;
@@ -56,15 +72,7 @@ export async function createAppContext(options: {
     await model.createIndexes();
   }
   const limits = config.rateLimits;
-  const limiters = {
-    loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
-    registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
-    refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
-  };
-  // One collection holds every counter: build its TTL and unique-key indexes once, before the
-  // first request, rather than from each limiter in the background where a failure would only
-  // be printed.
-  await limiters.loginPerIp.store.createIndexes();
+  const limiters = await createIpLimiters(connection, limits);
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../db/mongo-errors';
-import type { UserDocument } from '../models/user';
+import type { UserDocument, UserModel } from '../models/user';
 import type { Caller } from './audit';
 import { fitsBcrypt, type LoginInput, type RegisterInput } from './credentials';
 import type { CoreDeps } from './deps';
@@ -36,43 +36,48 @@ export function createDummyHash(hasher: PasswordHasher): Promise<string> {
   return hasher.hash(randomBytes(32).toString('base64url'));
 }
 
+async function createUser(users: UserModel, input: RegisterInput): Promise<UserDocument> {
+  try {
+    // Only the three validated fields reach the model: role, _id and the rest are never
+    // taken from the request, so every account starts with the default role.
+    return await users.create({ name: input.name, email: input.email, password: input.password });
+  } catch (error) {
+    // The unique index decides, so two simultaneous sign-ups with one address cannot both win.
+    if (isDuplicateKeyError(error)) throw new KeycardError('email_taken');
+    throw error;
+  }
+}
+
+/** The account for these credentials, or InvalidCredentialsError for any mismatch. */
+async function verifyPassword(
+  deps: Pick<CoreDeps, 'users' | 'hasher' | 'dummyHash'>,
+  input: LoginInput,
+): Promise<UserDocument> {
+  const { users, hasher } = deps;
+  const user = await users.findOne({ email: input.email }).select('+password');
+  // An unknown email still costs one full bcrypt comparison, so response time does not tell
+  // an attacker which addresses have accounts.
+  const matches = user
+    ? await user.comparePassword(input.password)
+    : await hasher.compare(input.password, await deps.dummyHash).then(() => false);
+  // bcrypt would compare only the first 72 bytes, so a longer candidate could match a stored
+  // 72-byte password it merely starts with.
+  if (!user || !matches || !fitsBcrypt(input.password)) throw new InvalidCredentialsError();
+
+  if (hasher.costOf(user.password) < hasher.cost) {
+    // The plain password is only known here: upgrade hashes made under an older, cheaper cost.
+    user.password = input.password;
+    await user.save();
+  }
+  return user;
+}
+
 export function createAccountService(deps: CoreDeps): AccountService {
-  const { users, hasher, tokens, loginThrottle } = deps;
-
-  async function createUser(input: RegisterInput): Promise<UserDocument> {
-    try {
-      // Only the three validated fields reach the model: role, _id and the rest are never
-      // taken from the request, so every account starts with the default role.
-      return await users.create({ name: input.name, email: input.email, password: input.password });
-    } catch (error) {
-      // The unique index decides, so two simultaneous sign-ups with one address cannot both win.
-      if (isDuplicateKeyError(error)) throw new KeycardError('email_taken');
-      throw error;
-    }
-  }
-
-  async function verifyPassword(input: LoginInput): Promise<UserDocument> {
-    const user = await users.findOne({ email: input.email }).select('+password');
-    // An unknown email still costs one full bcrypt comparison, so response time does not tell
-    // an attacker which addresses have accounts.
-    const matches = user
-      ? await user.comparePassword(input.password)
-      : await hasher.compare(input.password, await deps.dummyHash).then(() => false);
-    // bcrypt would compare only the first 72 bytes, so a longer candidate could match a stored
-    // 72-byte password it merely starts with.
-    if (!user || !matches || !fitsBcrypt(input.password)) throw new InvalidCredentialsError();
-
-    if (hasher.costOf(user.password) < hasher.cost) {
-      // The plain password is only known here: upgrade hashes made under an older, cheaper cost.
-      user.password = input.password;
-      await user.save();
-    }
-    return user;
-  }
+  const { users, tokens, loginThrottle } = deps;
 
   return {
     async register(input, caller) {
-      const user = await createUser(input);
+      const user = await createUser(users, input);
       caller.audit('register', { userId: user.id as string, email: user.email });
       try {
         return signIn(tokens, user, await startSession(deps, user._id, caller));
@@ -85,7 +90,7 @@ export function createAccountService(deps: CoreDeps): AccountService {
 
     async login(input, caller) {
       const user = await throttledPasswordCheck(loginThrottle, input.email, caller, () =>
-        verifyPassword(input),
+        verifyPassword(deps, input),
       );
       caller.audit('login_success', { userId: user.id as string, email: user.email });
       return signIn(tokens, user, await startSession(deps, user._id, caller));

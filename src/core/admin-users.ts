@@ -35,6 +35,7 @@ export interface AdminService {
   logoutEverywhere(userId: Types.ObjectId, actorId: Types.ObjectId, caller: Caller): Promise<void>;
 }
 
+// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createAdminService(deps: CoreDeps): AdminService {
   const { users } = deps;
 

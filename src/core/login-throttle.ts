@@ -54,6 +54,7 @@ function isOver(limiter: Limiter, counter: RateLimiterRes | null): counter is Ra
  * sees the same counts. Keys use the normalized email whether or not an account exists: a
  * lockout therefore says nothing about which addresses are registered.
  */
+// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createLoginThrottle(connection: Connection, limits: LoginLimits): LoginThrottle {
   const failuresByPair = createLimiter(connection, 'login_fail_pair', limits.failuresPerPair);
   const blocksByPair = createLimiter(connection, 'login_block_pair', {

@@ -46,6 +46,7 @@ parentPort.on('message', ({ id, job }) => {
  * and its "async" API only slices that work on the same event loop. Hashing in worker threads,
  * one per core, keeps every other request flowing while logins run and lets all cores hash.
  */
+// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createPasswordHasher(options: { cost: number; workers?: number }): PasswordHasher {
   const size = Math.max(1, options.workers ?? availableParallelism());
   const idle: Worker[] = [];

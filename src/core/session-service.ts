@@ -35,6 +35,7 @@ export interface SessionService {
   revokeOwn(userId: Types.ObjectId, sessionId: Types.ObjectId, caller: Caller): Promise<void>;
 }
 
+// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createSessionService(deps: CoreDeps): SessionService {
   async function logoutByAccessToken(accessToken: string, caller: Caller): Promise<void> {
     // Even an expired access token may end its own session: logging out grants nothing.

@@ -7,6 +7,7 @@ import {
   newRefreshToken,
   parseRefreshToken,
   successorOf,
+  type ParsedRefreshToken,
 } from './refresh-tokens';
 
 /**
@@ -75,12 +76,41 @@ export async function rotateRefreshToken(
 ): Promise<IssuedSession> {
   const parsed = parseRefreshToken(token);
   if (!parsed) throw invalidRefreshToken();
-  const presentedHash = hashRefreshToken(token);
-  const successor = successorOf(deps.refreshKey, parsed);
-  const successorHash = hashRefreshToken(successor);
   const now = new Date();
+  const rotated = await compareAndRotate(deps, parsed, client, now);
+  if (rotated) return rotated;
 
-  // Compare-and-set: of all requests presenting the current token, exactly one rotates it.
+  const presentedHash = hashRefreshToken(token);
+  const session = await deps.sessions.findById(parsed.sessionId).lean<SessionRecord>();
+  const genuine =
+    session !== null &&
+    (session.currentTokenHash === presentedHash || session.usedTokenHashes.includes(presentedHash));
+  if (!session || !genuine) throw invalidRefreshToken();
+  if (!isActive(session, now)) throw new KeycardError('session_revoked');
+
+  const raced = successorWithinGrace(deps, parsed, session, now);
+  // Lost a race: the token was rotated moments ago and its successor is still current.
+  if (raced) return { session, refreshToken: raced };
+
+  // An earlier token came back: it was copied. Whoever holds the newer ones may be the thief,
+  // so the whole session dies (OAuth 2.0 Security BCP, refresh token rotation).
+  await deps.sessions.updateOne(
+    { _id: session._id, revokedAt: null },
+    { $set: { revokedAt: now } },
+  );
+  hooks.onReuse?.(session);
+  throw new KeycardError('refresh_token_reused');
+}
+
+/** Compare-and-set: of all requests presenting the current token, exactly one rotates it. */
+async function compareAndRotate(
+  deps: SessionDeps,
+  parsed: ParsedRefreshToken,
+  client: ClientInfo,
+  now: Date,
+): Promise<IssuedSession | undefined> {
+  const presentedHash = hashRefreshToken(parsed.token);
+  const successor = successorOf(deps.refreshKey, parsed);
   const rotated = await deps.sessions
     .findOneAndUpdate(
       {
@@ -91,7 +121,7 @@ export async function rotateRefreshToken(
       },
       {
         $set: {
-          currentTokenHash: successorHash,
+          currentTokenHash: hashRefreshToken(successor),
           previousTokenHash: presentedHash,
           rotatedAt: now,
           lastUsedAt: now,
@@ -103,35 +133,24 @@ export async function rotateRefreshToken(
       { returnDocument: 'after' },
     )
     .lean<SessionRecord>();
-  if (rotated) return { session: rotated, refreshToken: successor };
+  return rotated ? { session: rotated, refreshToken: successor } : undefined;
+}
 
-  const session = await deps.sessions.findById(parsed.sessionId).lean<SessionRecord>();
-  const genuine =
-    session !== null &&
-    (session.currentTokenHash === presentedHash || session.usedTokenHashes.includes(presentedHash));
-  if (!session || !genuine) throw invalidRefreshToken();
-  if (!isActive(session, now)) throw new KeycardError('session_revoked');
-
+/** The successor already handed out for `parsed`, if it was rotated within the grace window. */
+function successorWithinGrace(
+  deps: SessionDeps,
+  parsed: ParsedRefreshToken,
+  session: SessionRecord,
+  now: Date,
+): string | undefined {
   const withinGrace =
-    session.previousTokenHash === presentedHash &&
+    session.previousTokenHash === hashRefreshToken(parsed.token) &&
     session.rotatedAt !== null &&
     now.getTime() - session.rotatedAt.getTime() <= REFRESH_GRACE_SECONDS * 1000;
-  const issuedSuccessor = withinGrace
-    ? [deps.refreshKey, ...(deps.previousRefreshKeys ?? [])]
-        .map((key) => successorOf(key, parsed))
-        .find((candidate) => hashRefreshToken(candidate) === session.currentTokenHash)
-    : undefined;
-  // Lost a race: the token was rotated moments ago and its successor is still current.
-  if (issuedSuccessor) return { session, refreshToken: issuedSuccessor };
-
-  // An earlier token came back: it was copied. Whoever holds the newer ones may be the thief,
-  // so the whole session dies (OAuth 2.0 Security BCP, refresh token rotation).
-  await deps.sessions.updateOne(
-    { _id: session._id, revokedAt: null },
-    { $set: { revokedAt: now } },
-  );
-  hooks.onReuse?.(session);
-  throw new KeycardError('refresh_token_reused');
+  if (!withinGrace) return undefined;
+  return [deps.refreshKey, ...(deps.previousRefreshKeys ?? [])]
+    .map((key) => successorOf(key, parsed))
+    .find((candidate) => hashRefreshToken(candidate) === session.currentTokenHash);
 }
 
 /** Finds the session a genuine refresh token (current or earlier) belongs to. */

@@ -1,0 +1,47 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../../config/load-config';
+import { TRANSPORT_HEADER } from '../refresh-cookie';
+
+export function securityHeaders(config: Pick<Config, 'nodeEnv'>): RequestHandler {
+  return helmet({
+    // The API serves JSON only: nothing may load, frame or run it as a page.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    strictTransportSecurity:
+      config.nodeEnv === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  });
+}
+
+export function corsPolicy(config: Pick<Config, 'corsOrigins'>): RequestHandler {
+  return cors({
+    // Only the configured origins, echoed one at a time: never "*", never "null", never an
+    // arbitrary reflected origin, since credentials (the refresh cookie) are allowed.
+    origin: (origin, callback) => {
+      callback(null, origin !== undefined && config.corsOrigins.includes(origin) ? origin : false);
+    },
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', TRANSPORT_HEADER],
+    exposedHeaders: [
+      'X-Request-Id',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'RateLimit-Policy',
+    ],
+    maxAge: 600,
+  });
+}
+
+/** Tokens and user data must never be kept by a browser or proxy cache. */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
