@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     });
     const { context, url } = bench;
     const user = await context.core.users.findOne({ email: BENCH_CREDENTIALS.email }).orFail();
-    const { session } = await startSession(context.core, user._id, { userAgent: 'bench', ip: '' });
+    const { session } = await startSession(context.core, user, { userAgent: 'bench', ip: '' });
     const { token } = context.core.tokens.signAccessToken({
       id: user.id as string,
       role: user.role,

@@ -10,12 +10,11 @@ const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
 const CONNECTIONS = 2;
 
 function disableLimits(context: AppContext): void {
-  context.core.loginThrottle.beginAttempt = async (email) => ({
+  context.core.loginThrottle.beginAttempt = async () => ({
     allowed: true,
-    attempt: { email, pairKey: '', failureNumber: 1 },
+    attempt: { gates: [] },
   });
-  context.core.loginThrottle.recordSuccess = async () => undefined;
-  context.core.loginThrottle.recordFailure = async () => false;
+  context.core.loginThrottle.finishAttempt = async () => false;
   const { store, setting } = context.limiters.loginPerIp;
   store.consume = async () => new RateLimiterRes(setting.max - 1, 900_000, 1, false);
 }

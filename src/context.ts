@@ -5,6 +5,7 @@ import { createAccountService, createDummyHash, type AccountService } from './co
 import { createAdminService, type AdminService } from './core/admin-users';
 import { createAuthenticator, type Authenticator } from './core/authenticator';
 import type { CoreDeps } from './core/deps';
+import { createDeviceTokens } from './core/device-tokens';
 import { createLoginThrottle } from './core/login-throttle';
 import { createPasswordHasher, type PasswordHasher } from './core/password-hasher';
 import { createLimiter, type Limiter } from './core/rate-limiter';
@@ -61,7 +62,11 @@ export async function createAppContext(options: {
   const { config, logger, connection } = options;
   const hasher =
     options.hasher ??
-    createPasswordHasher({ cost: config.bcryptCost, workers: options.hasherWorkers });
+    createPasswordHasher({
+      cost: config.bcryptCost,
+      workers: options.hasherWorkers,
+      maxWaitMs: config.passwordQueueMaxWaitSeconds * 1000,
+    });
   const users = createUserModel(connection, hasher);
   const sessions = createSessionModel(connection);
   // Build the indexes before the first request: the unique email index is what refuses
@@ -90,6 +95,7 @@ export async function createAppContext(options: {
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     }),
     loginThrottle: createLoginThrottle(connection, limits.login),
+    deviceTokens: createDeviceTokens(config.jwtSecret, config.jwtPreviousSecrets),
     refreshKey: refreshKeyOf(config.jwtSecret),
     previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,

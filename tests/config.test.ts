@@ -172,6 +172,7 @@ describe('.env.example', () => {
       'ADMIN_NAME',
       'EMBEDDED_MONGO',
       'SHUTDOWN_TIMEOUT',
+      'PASSWORD_QUEUE_MAX_WAIT',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
     }

@@ -44,6 +44,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** How long a shutdown waits for requests in flight before it closes everything anyway. */
   shutdownTimeoutSeconds: number;
+  /** A password check that would wait longer than this for a worker is refused with 503. */
+  passwordQueueMaxWaitSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -62,7 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, problems } = parseEnv(env, CONFIG_VARIABLES);
   const production = values.NODE_ENV === 'production';
 
-  const durationOf = (name: 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SHUTDOWN_TIMEOUT') => {
+  const durationOf = (
+    name: 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SHUTDOWN_TIMEOUT' | 'PASSWORD_QUEUE_MAX_WAIT',
+  ) => {
     const seconds = parseDuration(values[name]);
     if (seconds === undefined) problems.push(`${name}: must look like 30s, 15m, 24h or 7d`);
     return seconds ?? 0;
@@ -70,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const accessTokenTtlSeconds = durationOf('ACCESS_TOKEN_TTL');
   const refreshTokenTtlSeconds = durationOf('REFRESH_TOKEN_TTL');
   const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
+  const passwordQueueMaxWaitSeconds = durationOf('PASSWORD_QUEUE_MAX_WAIT');
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
@@ -107,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     rateLimits: Object.freeze(rateLimitsOf(values)),
     trustProxy: parseTrustProxy(values.TRUST_PROXY),
     shutdownTimeoutSeconds,
+    passwordQueueMaxWaitSeconds,
   });
 }
 

@@ -9,7 +9,7 @@ import { InvalidCredentialsError, KeycardError } from './errors';
 import type { PasswordHasher } from './password-hasher';
 import { throttledPasswordCheck } from './password-check';
 import { toPublicUser, type PublicUser } from './public-user';
-import { revokeAllSessions, startSession } from './sessions';
+import { revokeAllSessions, revokeSession, startSession } from './sessions';
 import { signIn, type SignedIn } from './sign-in';
 
 /** The account an access token was checked for, as the password change needs it. */
@@ -48,39 +48,75 @@ async function createUser(users: UserModel, input: RegisterInput): Promise<UserD
   }
 }
 
+/**
+ * Compares in the worker pool, fairly shared by client. bcrypt would compare only the first 72
+ * bytes, so a longer candidate could match a stored 72-byte password it merely starts with:
+ * it never matches, here as at login.
+ */
+async function passwordMatches(
+  hasher: PasswordHasher,
+  candidate: string,
+  hash: string,
+  clientKey: string,
+): Promise<boolean> {
+  const matches = await hasher.compare(candidate, hash, clientKey);
+  return matches && fitsBcrypt(candidate);
+}
+
 /** The account for these credentials, or InvalidCredentialsError for any mismatch. */
 async function verifyPassword(
   deps: Pick<CoreDeps, 'users' | 'hasher' | 'dummyHash'>,
   input: LoginInput,
+  clientKey: string,
 ): Promise<UserDocument> {
   const { users, hasher } = deps;
   const user = await users.findOne({ email: input.email }).select('+password');
   // An unknown email still costs one full bcrypt comparison, so response time does not tell
   // an attacker which addresses have accounts.
   const matches = user
-    ? await user.comparePassword(input.password)
-    : await hasher.compare(input.password, await deps.dummyHash).then(() => false);
-  // bcrypt would compare only the first 72 bytes, so a longer candidate could match a stored
-  // 72-byte password it merely starts with.
-  if (!user || !matches || !fitsBcrypt(input.password)) throw new InvalidCredentialsError();
+    ? await passwordMatches(hasher, input.password, user.password, clientKey)
+    : await hasher.compare(input.password, await deps.dummyHash, clientKey).then(() => false);
+  if (!user || !matches) throw new InvalidCredentialsError();
 
   if (hasher.costOf(user.password) < hasher.cost) {
-    // The plain password is only known here: upgrade hashes made under an older, cheaper cost.
-    user.password = input.password;
-    await user.save();
+    // The plain password is only known here: upgrade hashes made under an older, cheaper cost,
+    // but only if the hash is still the one just checked, so that a password changed in the
+    // meantime is never overwritten with the old one.
+    const upgraded = await hasher.hash(input.password, clientKey);
+    await users.updateOne(
+      { _id: user._id, password: user.password },
+      { $set: { password: upgraded } },
+    );
   }
   return user;
 }
 
 export function createAccountService(deps: CoreDeps): AccountService {
-  const { users, tokens, loginThrottle } = deps;
+  const { users, hasher, tokens, loginThrottle, deviceTokens } = deps;
+
+  /** A session for a user whose password was checked at their current credentials version. */
+  async function signInChecked(user: UserDocument, caller: Caller): Promise<SignedIn> {
+    const issued = await startSession(deps, user, caller);
+    // A password change that answered while this login was comparing has made the password
+    // it checked stale: the session it would get is dead already, so say so now.
+    const stillCurrent = await users.exists({
+      _id: user._id,
+      credentialsVersion: user.credentialsVersion ?? 0,
+    });
+    if (!stillCurrent) {
+      await revokeSession(deps, issued.session._id, user._id);
+      throw new InvalidCredentialsError();
+    }
+    return signIn(tokens, user, issued, deviceTokens.issue(user.email));
+  }
 
   return {
     async register(input, caller) {
       const user = await createUser(users, input);
       caller.audit('register', { userId: user.id as string, email: user.email });
       try {
-        return signIn(tokens, user, await startSession(deps, user._id, caller));
+        const issued = await startSession(deps, user, caller);
+        return signIn(tokens, user, issued, deviceTokens.issue(user.email));
       } catch (error) {
         // A failed request writes nothing: no account left behind without its first session.
         await users.deleteOne({ _id: user._id });
@@ -89,26 +125,51 @@ export function createAccountService(deps: CoreDeps): AccountService {
     },
 
     async login(input, caller) {
-      const user = await throttledPasswordCheck(loginThrottle, input.email, caller, () =>
-        verifyPassword(deps, input),
+      const deviceId = deviceTokens.deviceIdFor(caller.deviceToken, input.email);
+      const user = await throttledPasswordCheck(
+        loginThrottle,
+        { email: input.email, deviceId },
+        caller,
+        () => verifyPassword(deps, input, caller.rateLimitKey),
       );
+      const signedIn = await signInChecked(user, caller);
       caller.audit('login_success', { userId: user.id as string, email: user.email });
-      return signIn(tokens, user, await startSession(deps, user._id, caller));
+      return signedIn;
     },
 
     async changePassword(holder, change, caller) {
       // A stolen access token must not become unlimited guesses at the current password.
-      const user = await throttledPasswordCheck(loginThrottle, holder.email, caller, async () => {
-        const found = await users.findById(holder.userId).select('+password');
-        if (!found || !(await found.comparePassword(change.currentPassword))) {
-          throw new InvalidCredentialsError();
-        }
-        return found;
-      });
+      const user = await throttledPasswordCheck(
+        loginThrottle,
+        { email: holder.email },
+        caller,
+        async () => {
+          const found = await users.findById(holder.userId).select('+password');
+          const matches =
+            found !== null &&
+            (await passwordMatches(
+              hasher,
+              change.currentPassword,
+              found.password,
+              caller.rateLimitKey,
+            ));
+          if (!found || !matches) throw new InvalidCredentialsError();
+          return found;
+        },
+      );
+      const nextVersion = (user.credentialsVersion ?? 0) + 1;
+      // The session that proved it knows the current password moves on first, so it is never
+      // behind the user, even for a moment.
+      await deps.sessions.updateOne(
+        { _id: holder.sessionId, userId: holder.userId },
+        { $set: { credentialsVersion: nextVersion } },
+      );
       user.password = change.newPassword;
+      // One write: whoever checked the old password before this moment holds a session of an
+      // older version, which authenticate and refresh refuse.
+      user.$inc('credentialsVersion', 1);
       await user.save();
-      // Whoever else holds a session may be the reason for the change: end every other one,
-      // keep the one that proved it knows the current password.
+      // Whoever else holds a session may be the reason for the change: end every other one.
       await revokeAllSessions(deps, user._id, { except: holder.sessionId });
       caller.audit('password_change', { userId: holder.userId.toHexString() });
     },

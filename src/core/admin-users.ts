@@ -5,7 +5,7 @@ import type { Caller } from './audit';
 import type { CoreDeps } from './deps';
 import { KeycardError } from './errors';
 import { toPublicUser, type PublicUser } from './public-user';
-import { revokeAllSessions } from './sessions';
+import { endAllSessions } from './sessions';
 
 export interface UserListQuery {
   page: number;
@@ -99,7 +99,7 @@ export function createAdminService(deps: CoreDeps): AdminService {
 
     async logoutEverywhere(userId, actorId, caller) {
       const user = await findOr404(userId);
-      await revokeAllSessions(deps, user._id);
+      await endAllSessions(deps, user._id);
       caller.audit('logout_all', { userId: userId.toHexString(), actorId: actorId.toHexString() });
     },
   };

@@ -34,5 +34,7 @@ export interface Caller {
   ip: string;
   rateLimitKey: string;
   userAgent: string;
+  /** A device token the client presented (see core/device-tokens.ts), unverified. */
+  deviceToken?: string;
   audit: AuditSink;
 }

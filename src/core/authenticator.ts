@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { isActive, type Session } from '../models/session';
+import { isActive, matchesCredentials, type Session } from '../models/session';
 import type { UserRecord } from '../models/user';
 import type { CoreDeps } from './deps';
 import { KeycardError } from './errors';
@@ -30,7 +30,12 @@ export function createAuthenticator(deps: Pick<CoreDeps, 'tokens' | 'users' | 's
       deps.sessions.findById(sessionId).lean<Session>(),
     ]);
     if (!user) throw new KeycardError('account_deleted');
-    if (!session || !session.userId.equals(userId) || !isActive(session)) {
+    if (
+      !session ||
+      !session.userId.equals(userId) ||
+      !isActive(session) ||
+      !matchesCredentials(session, user)
+    ) {
       throw new KeycardError('session_revoked');
     }
     return { user, claims, userId, sessionId };

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
+import type { DeviceTokens } from './device-tokens';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import type { TokenService } from './tokens';
@@ -14,6 +15,7 @@ export interface CoreDeps {
   dummyHash: Promise<string>;
   tokens: TokenService;
   loginThrottle: LoginThrottle;
+  deviceTokens: DeviceTokens;
   /** Derives refresh-token successors; separate from the signing key by construction. */
   refreshKey: KeyObject;
   previousRefreshKeys: readonly KeyObject[];

@@ -26,10 +26,12 @@ export interface AdminDeps {
 export async function upsertAdmin(deps: AdminDeps, seed: AdminSeed): Promise<AdminOutcome> {
   const existing = await deps.users.findOne({ email: seed.email }).select('+password');
   if (existing) {
-    await revokeAllSessions(deps, existing._id);
     existing.role = ADMIN_ROLE;
     existing.password = seed.password;
+    // In the same write as the new password: a login that checked the old one is born dead.
+    existing.$inc('credentialsVersion', 1);
     await existing.save();
+    await revokeAllSessions(deps, existing._id);
     return 'promoted';
   }
   try {

@@ -70,15 +70,18 @@ export interface ErrorDetail {
  */
 export class KeycardError extends Error {
   readonly spec: ErrorSpec;
+  /** When the client may try again, for a condition that passes (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
-    options: { message?: string; cause?: unknown } = {},
+    options: { message?: string; cause?: unknown; retryAfterSeconds?: number } = {},
   ) {
     const spec: ErrorSpec = ERROR_CATALOGUE[code];
     super(options.message ?? spec.message, { cause: options.cause });
     this.name = 'KeycardError';
     this.spec = spec;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -109,11 +112,7 @@ export interface RateLimitState {
 /** A limit refused the request: the client may try again after `state.resetSeconds`. */
 export class RateLimitedError extends KeycardError {
   constructor(readonly state: RateLimitState) {
-    super('too_many_requests');
+    super('too_many_requests', { retryAfterSeconds: state.resetSeconds });
     this.name = 'RateLimitedError';
-  }
-
-  get retryAfterSeconds(): number {
-    return this.state.resetSeconds;
   }
 }

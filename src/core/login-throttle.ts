@@ -1,132 +1,114 @@
 import type { Connection } from 'mongoose';
-import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitState } from './errors';
-import {
-  createLimiter,
-  stateOf,
-  withLimiterStore,
-  type LimitSetting,
-  type Limiter,
-} from './rate-limiter';
+import { createFailureGate, type FailureGate, type Outcome } from './failure-gate';
+import type { LimitSetting } from './rate-limiter';
 
-const FIRST_BLOCK_SECONDS = 60;
-const LONGEST_BLOCK_SECONDS = 3600;
+// How long a check waits for the checks ahead of it (same email and client) to finish before
+// it gives up with a 429. Longer than a hash queued behind the longest allowed queue.
+const ADMISSION_WAIT_MS = 5000;
+const POLL_MS = 40;
 
 export interface LoginLimits {
-  /** Consecutive failures of one email from one client before it is blocked. */
+  /** Consecutive failures of one email from one client (or one known device) before a block. */
   failuresPerPair: LimitSetting;
-  /** Failures of one email from every client together. */
+  /** Failures of one email from every client without a device token together. */
   failuresPerEmail: LimitSetting;
 }
 
-/** A password check in progress, already counted as a failure until it succeeds. */
-export interface PasswordAttempt {
+/** Who is trying which email: a known device, or else a client address. */
+export interface AttemptSubject {
   email: string;
-  pairKey: string;
-  /** This attempt's place in the pair's run of failures (1 = first). */
-  failureNumber: number;
+  clientKey: string;
+  /** The id inside a valid device token issued to this email, when one was presented. */
+  deviceId?: string;
+}
+
+/** A password check let in; it must report its outcome exactly once. */
+export interface PasswordAttempt {
+  gates: readonly { gate: FailureGate; key: string }[];
 }
 
 export type AttemptVerdict =
   { allowed: true; attempt: PasswordAttempt } | { allowed: false; state: RateLimitState };
 
 export interface LoginThrottle {
-  /**
-   * Refuses while the email + client pair is locked out or the email has failed too often;
-   * otherwise counts the attempt as a failure BEFORE the password is checked, so that guesses
-   * sent in parallel cannot all slip in while bcrypt runs.
-   */
-  beginAttempt(email: string, clientKey: string): Promise<AttemptVerdict>;
-  /** The password was wrong. Returns true when this failure started a lockout. */
-  recordFailure(attempt: PasswordAttempt): Promise<boolean>;
-  /** The password was right: the pair's failures are forgotten and the point given back. */
-  recordSuccess(attempt: PasswordAttempt): Promise<void>;
+  /** Refuses while the subject is blocked or its email has failed too often. */
+  beginAttempt(subject: AttemptSubject): Promise<AttemptVerdict>;
+  /** Returns true when this outcome started a lockout. */
+  finishAttempt(attempt: PasswordAttempt, outcome: Outcome): Promise<boolean>;
 }
 
-function isOver(limiter: Limiter, counter: RateLimiterRes | null): counter is RateLimiterRes {
-  return (
-    counter !== null && counter.consumedPoints >= limiter.setting.max && counter.msBeforeNext > 0
-  );
+/** Checks ahead never finished in time: the client may try again in a second. */
+function stillBusy(setting: LimitSetting): RateLimitState {
+  return {
+    limit: setting.max,
+    remaining: 0,
+    resetSeconds: 1,
+    windowSeconds: setting.windowSeconds,
+  };
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Password-guessing protection kept in MongoDB, so that every instance behind a load balancer
  * sees the same counts. Keys use the normalized email whether or not an account exists: a
  * lockout therefore says nothing about which addresses are registered.
+ *
+ * A device that has logged in to this email before (OWASP's device cookies) is judged only by
+ * its own failures: an attacker elsewhere can exhaust the email's daily cap for unknown
+ * devices, but cannot lock the owner out of a device they have used.
  */
-// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createLoginThrottle(connection: Connection, limits: LoginLimits): LoginThrottle {
-  const failuresByPair = createLimiter(connection, 'login_fail_pair', limits.failuresPerPair);
-  const blocksByPair = createLimiter(connection, 'login_block_pair', {
-    max: Number.MAX_SAFE_INTEGER,
-    windowSeconds: limits.failuresPerPair.windowSeconds,
+  const pairs = createFailureGate(connection, 'pair', limits.failuresPerPair, { blocks: true });
+  const devices = createFailureGate(connection, 'device', limits.failuresPerPair, {
+    blocks: true,
   });
-  const failuresByEmail = createLimiter(connection, 'login_fail_email', limits.failuresPerEmail);
-  const maxPairFailures = limits.failuresPerPair.max;
+  const emails = createFailureGate(connection, 'email', limits.failuresPerEmail, {
+    blocks: false,
+  });
 
-  async function reserve(email: string, pairKey: string): Promise<AttemptVerdict> {
-    const [pair, perEmail] = await withLimiterStore(() =>
-      Promise.all([
-        failuresByPair.store.penalty(pairKey, 1),
-        failuresByEmail.store.penalty(email, 1),
-      ]),
-    );
-    const pairOver = pair.consumedPoints > maxPairFailures;
-    const emailOver = perEmail.consumedPoints > limits.failuresPerEmail.max;
-    if (!pairOver && !emailOver) {
-      return { allowed: true, attempt: { email, pairKey, failureNumber: pair.consumedPoints } };
+  function gatesOf(subject: AttemptSubject): PasswordAttempt['gates'] {
+    if (subject.deviceId) return [{ gate: devices, key: `${subject.email}|${subject.deviceId}` }];
+    return [
+      { gate: pairs, key: `${subject.email}|${subject.clientKey}` },
+      { gate: emails, key: subject.email },
+    ];
+  }
+
+  async function admitAll(gates: PasswordAttempt['gates']): Promise<AttemptVerdict | 'busy'> {
+    const admitted: PasswordAttempt['gates'][number][] = [];
+    for (const entry of gates) {
+      const admission = await entry.gate.admit(entry.key);
+      if (admission.kind === 'admitted') {
+        admitted.push(entry);
+        continue;
+      }
+      await Promise.all(admitted.map(({ gate, key }) => gate.release(key, 'aborted')));
+      return admission.kind === 'busy' ? 'busy' : { allowed: false, state: admission.state };
     }
-    // Lost a race with attempts already in flight: give the point back and refuse. The
-    // attempt that reached the limit sets the block when it fails.
-    await withLimiterStore(() =>
-      Promise.all([
-        failuresByPair.store.reward(pairKey, 1),
-        failuresByEmail.store.reward(email, 1),
-      ]),
-    );
-    if (emailOver) return { allowed: false, state: stateOf(failuresByEmail, perEmail) };
-    const firstBlock = new RateLimiterRes(0, FIRST_BLOCK_SECONDS * 1000, pair.consumedPoints);
-    return { allowed: false, state: stateOf(failuresByPair, firstBlock) };
+    return { allowed: true, attempt: { gates } };
   }
 
   return {
-    async beginAttempt(email, clientKey) {
-      const pairKey = `${email}|${clientKey}`;
-      const [pair, perEmail] = await withLimiterStore(() =>
-        Promise.all([failuresByPair.store.get(pairKey), failuresByEmail.store.get(email)]),
-      );
-      // Refused without counting: attempts made while blocked do not extend the block.
-      if (isOver(failuresByPair, pair)) {
-        return { allowed: false, state: stateOf(failuresByPair, pair) };
+    async beginAttempt(subject) {
+      const gates = gatesOf(subject);
+      const deadline = Date.now() + ADMISSION_WAIT_MS;
+      for (;;) {
+        const verdict = await admitAll(gates);
+        if (verdict !== 'busy') return verdict;
+        if (Date.now() > deadline)
+          return { allowed: false, state: stillBusy(limits.failuresPerPair) };
+        // Jittered, so waiting checks on several instances do not ask in lockstep.
+        await pause(POLL_MS + Math.random() * POLL_MS);
       }
-      if (isOver(failuresByEmail, perEmail)) {
-        return { allowed: false, state: stateOf(failuresByEmail, perEmail) };
-      }
-      return reserve(email, pairKey);
     },
 
-    async recordFailure(attempt) {
-      if (attempt.failureNumber !== maxPairFailures) return false;
-      return withLimiterStore(async () => {
-        // Each new block for the pair lasts twice as long as the one before, up to an hour.
-        const blocks = await blocksByPair.store.penalty(attempt.pairKey, 1);
-        const blockSeconds = Math.min(
-          FIRST_BLOCK_SECONDS * 2 ** (blocks.consumedPoints - 1),
-          LONGEST_BLOCK_SECONDS,
-        );
-        await failuresByPair.store.block(attempt.pairKey, blockSeconds);
-        return true;
-      });
-    },
-
-    async recordSuccess(attempt) {
-      await withLimiterStore(() =>
-        Promise.all([
-          failuresByPair.store.delete(attempt.pairKey),
-          blocksByPair.store.delete(attempt.pairKey),
-          failuresByEmail.store.reward(attempt.email, 1),
-        ]),
+    async finishAttempt(attempt, outcome) {
+      const blocked = await Promise.all(
+        attempt.gates.map(({ gate, key }) => gate.release(key, outcome)),
       );
+      return blocked.some(Boolean);
     },
   };
 }

@@ -4,26 +4,34 @@ import type { LoginThrottle } from './login-throttle';
 
 /**
  * Runs a password check (login, or the current password of a password change) under the
- * login throttle: refused while locked out, counted as a failure unless it succeeds.
+ * login throttle: refused while locked out, and counted as a failure only when the password
+ * was wrong; a check that dies for any other reason (a worker stopping, the database going
+ * away) leaves nothing behind.
  */
 export async function throttledPasswordCheck<T>(
   throttle: LoginThrottle,
-  email: string,
+  subject: { email: string; deviceId?: string },
   caller: Caller,
   check: () => Promise<T>,
 ): Promise<T> {
-  const verdict = await throttle.beginAttempt(email, caller.rateLimitKey);
+  const verdict = await throttle.beginAttempt({ ...subject, clientKey: caller.rateLimitKey });
   if (!verdict.allowed) throw new RateLimitedError(verdict.state);
+  const { email } = subject;
   let result: T;
   try {
     result = await check();
   } catch (error) {
     if (error instanceof InvalidCredentialsError) {
       caller.audit('login_failure', { email });
-      if (await throttle.recordFailure(verdict.attempt)) caller.audit('lockout', { email });
+      if (await throttle.finishAttempt(verdict.attempt, 'failure')) {
+        caller.audit('lockout', { email });
+      }
+    } else {
+      // Reporting must not hide the error that ended the check.
+      await throttle.finishAttempt(verdict.attempt, 'aborted').catch(() => undefined);
     }
     throw error;
   }
-  await throttle.recordSuccess(verdict.attempt);
+  await throttle.finishAttempt(verdict.attempt, 'success');
   return result;
 }

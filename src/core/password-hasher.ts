@@ -1,10 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
+import { KeycardError } from './errors';
+import { createFairQueue, type FairQueue } from './fair-queue';
 
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  compare(password: string, hash: string): Promise<boolean>;
+  /** `clientKey` shares the pool fairly between clients (their rate-limit keys). */
+  hash(password: string, clientKey?: string): Promise<string>;
+  compare(password: string, hash: string, clientKey?: string): Promise<boolean>;
   /** The cost factor a stored hash was made with (to re-hash older, cheaper ones). */
   costOf(hash: string): number;
   readonly cost: number;
@@ -41,18 +44,93 @@ parentPort.on('message', ({ id, job }) => {
 });
 `;
 
+// Before the first job has been timed: about 60 µs per round on a current core.
+const ROUNDS_MS = 0.06;
+const AVERAGE_WEIGHT = 0.2;
+
+/** The running average of how long one job takes, from the cost until jobs have been timed. */
+function createJobTimer(cost: number) {
+  let averageMs = ROUNDS_MS * 2 ** cost;
+  return {
+    get averageMs() {
+      return averageMs;
+    },
+    record(ms: number) {
+      averageMs += AVERAGE_WEIGHT * (ms - averageMs);
+    },
+  };
+}
+
 /**
  * bcryptjs is pure JavaScript: one hash at cost 12 holds the CPU for hundreds of milliseconds,
  * and its "async" API only slices that work on the same event loop. Hashing in worker threads,
  * one per core, keeps every other request flowing while logins run and lets all cores hash.
+ *
+ * The queue in front of the workers is shared fairly between clients (round robin by client
+ * key), so one address flooding logins cannot make everyone else wait behind it, and it is
+ * bounded in time: a job that would wait longer than `maxWaitMs` is refused at once (503 with
+ * Retry-After) rather than queued.
  */
-// Long only as the sum of its methods, each a few lines, which share these dependencies.
-export function createPasswordHasher(options: { cost: number; workers?: number }): PasswordHasher {
+export function createPasswordHasher(options: {
+  cost: number;
+  workers?: number;
+  maxWaitMs?: number;
+}): PasswordHasher {
   const size = Math.max(1, options.workers ?? availableParallelism());
-  const idle: Worker[] = [];
-  const busy = new Map<Worker, PendingJob>();
-  const queue: PendingJob[] = [];
+  const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
+  const timer = createJobTimer(options.cost);
+  const pool = createWorkerPool(size, timer);
   let nextId = 1;
+
+  function run(job: Job, clientKey: string): Promise<string | boolean> {
+    if (pool.closed) return Promise.reject(new Error('password hasher is closed'));
+    const waitMs = pool.expectedWaitMs(clientKey);
+    if (waitMs > maxWaitMs) {
+      return Promise.reject(
+        new KeycardError('service_unavailable', {
+          message: 'Too many password checks are waiting; try again shortly',
+          retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+        }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      pool.submit(clientKey, { id: nextId++, job, resolve, reject });
+    });
+  }
+
+  return {
+    cost: options.cost,
+    async hash(password, clientKey = '') {
+      return (await run({ kind: 'hash', password, cost: options.cost }, clientKey)) as string;
+    },
+    async compare(password, hash, clientKey = '') {
+      return (await run({ kind: 'compare', password, hash }, clientKey)) as boolean;
+    },
+    costOf(hash) {
+      try {
+        const rounds = bcrypt.getRounds(hash);
+        return Number.isInteger(rounds) ? rounds : 0;
+      } catch {
+        return 0;
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+interface WorkerPool {
+  readonly closed: boolean;
+  submit(clientKey: string, pending: PendingJob): void;
+  /** How long a job from this client would wait for a worker if submitted now. */
+  expectedWaitMs(clientKey: string): number;
+  close(): Promise<void>;
+}
+
+// Long only as the sum of its small inner functions, which share the pool's state.
+function createWorkerPool(size: number, timer: ReturnType<typeof createJobTimer>): WorkerPool {
+  const idle: Worker[] = [];
+  const busy = new Map<Worker, { pending: PendingJob; startedAt: number }>();
+  const queue: FairQueue<PendingJob> = createFairQueue();
   let closed = false;
 
   function spawn(): Worker {
@@ -67,21 +145,22 @@ export function createPasswordHasher(options: { cost: number; workers?: number }
   }
 
   function finish(worker: Worker, reply: WorkerReply): void {
-    const pending = busy.get(worker);
+    const running = busy.get(worker);
     busy.delete(worker);
-    if (pending && pending.id === reply.id) {
-      if ('error' in reply) pending.reject(new Error(reply.error));
-      else pending.resolve(reply.result);
+    if (running && running.pending.id === reply.id) {
+      timer.record(performance.now() - running.startedAt);
+      if ('error' in reply) running.pending.reject(new Error(reply.error));
+      else running.pending.resolve(reply.result);
     }
     release(worker);
   }
 
   function fail(worker: Worker, error: Error): void {
-    const pending = busy.get(worker);
+    const running = busy.get(worker);
     busy.delete(worker);
     const index = idle.indexOf(worker);
     if (index >= 0) idle.splice(index, 1);
-    pending?.reject(error);
+    running?.pending.reject(error);
     if (!closed) dispatch();
   }
 
@@ -94,44 +173,33 @@ export function createPasswordHasher(options: { cost: number; workers?: number }
   }
 
   function dispatch(): void {
-    while (queue.length > 0) {
+    while (queue.size > 0) {
       let worker = idle.pop();
       if (!worker && busy.size < size) worker = spawn();
       if (!worker) return;
-      const pending = queue.shift() as PendingJob;
-      busy.set(worker, pending);
+      const pending = queue.take() as PendingJob;
+      busy.set(worker, { pending, startedAt: performance.now() });
       worker.ref();
       worker.postMessage({ id: pending.id, job: pending.job });
     }
   }
 
-  function run(job: Job): Promise<string | boolean> {
-    if (closed) return Promise.reject(new Error('password hasher is closed'));
-    return new Promise((resolve, reject) => {
-      queue.push({ id: nextId++, job, resolve, reject });
-      dispatch();
-    });
-  }
-
   return {
-    cost: options.cost,
-    async hash(password) {
-      return (await run({ kind: 'hash', password, cost: options.cost })) as string;
+    get closed() {
+      return closed;
     },
-    async compare(password, hash) {
-      return (await run({ kind: 'compare', password, hash })) as boolean;
+    submit(clientKey, pending) {
+      queue.add(clientKey, pending);
+      dispatch();
     },
-    costOf(hash) {
-      try {
-        const rounds = bcrypt.getRounds(hash);
-        return Number.isInteger(rounds) ? rounds : 0;
-      } catch {
-        return 0;
-      }
+    expectedWaitMs(clientKey) {
+      const ahead = queue.aheadOf(clientKey) + busy.size;
+      // Jobs ahead are served `size` at a time; with a worker free there is no wait at all.
+      return Math.max(0, (ahead - size + 1) / size) * timer.averageMs;
     },
     async close() {
       closed = true;
-      for (const pending of queue.splice(0)) pending.reject(new Error('password hasher is closed'));
+      for (const pending of queue.drain()) pending.reject(new Error('password hasher is closed'));
       const workers = [...idle, ...busy.keys()];
       idle.length = 0;
       await Promise.all(workers.map((worker) => worker.terminate()));

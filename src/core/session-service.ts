@@ -1,4 +1,5 @@
 import type { Types } from 'mongoose';
+import { matchesCredentials } from '../models/session';
 import type { UserRecord } from '../models/user';
 import type { Caller } from './audit';
 import type { CoreDeps } from './deps';
@@ -7,7 +8,7 @@ import { parseObjectId } from './object-id';
 import {
   findSessionByRefreshToken,
   listActiveSessions,
-  revokeAllSessions,
+  endAllSessions,
   revokeSession,
   rotateRefreshToken,
 } from './sessions';
@@ -67,9 +68,9 @@ export function createSessionService(deps: CoreDeps): SessionService {
           }),
       });
       const user = await deps.users.findById(issued.session.userId).lean<UserRecord>();
-      if (!user) {
+      if (!user || !matchesCredentials(issued.session, user)) {
         await revokeSession(deps, issued.session._id, issued.session.userId);
-        throw new KeycardError('account_deleted');
+        throw new KeycardError(user ? 'session_revoked' : 'account_deleted');
       }
       return signIn(deps.tokens, user, issued);
     },
@@ -80,7 +81,7 @@ export function createSessionService(deps: CoreDeps): SessionService {
     },
 
     async logoutAll(userId, caller) {
-      await revokeAllSessions(deps, userId);
+      await endAllSessions(deps, userId);
       caller.audit('logout_all', { userId: userId.toHexString() });
     },
 

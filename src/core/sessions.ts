@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Types } from 'mongoose';
 import { isActive, type Session, type SessionModel } from '../models/session';
+import type { UserModel } from '../models/user';
 import { KeycardError } from './errors';
 import {
   hashRefreshToken,
@@ -46,9 +47,10 @@ export interface IssuedSession {
 
 const invalidRefreshToken = () => new KeycardError('invalid_refresh_token');
 
+/** Opens a session for a user whose credentials were checked at `credentialsVersion`. */
 export async function startSession(
   deps: SessionDeps,
-  userId: Types.ObjectId,
+  user: { _id: Types.ObjectId; credentialsVersion?: number },
   client: ClientInfo,
 ): Promise<IssuedSession> {
   const _id = new Types.ObjectId();
@@ -56,7 +58,8 @@ export async function startSession(
   const now = new Date();
   const session = await deps.sessions.create({
     _id,
-    userId,
+    userId: user._id,
+    credentialsVersion: user.credentialsVersion ?? 0,
     currentTokenHash: hashRefreshToken(refreshToken),
     userAgent: client.userAgent,
     ip: client.ip,
@@ -193,6 +196,18 @@ export async function revokeAllSessions(
   if (options.except) filter._id = { $ne: options.except };
   const result = await deps.sessions.updateMany(filter, { $set: { revokedAt: new Date() } });
   return result.modifiedCount;
+}
+
+/**
+ * Ends every session of the user, and any that a login checked before this moment is still
+ * about to create: the credentials version moves on, so such a session is born dead.
+ */
+export async function endAllSessions(
+  deps: { users: UserModel; sessions: SessionModel },
+  userId: Types.ObjectId,
+): Promise<void> {
+  await deps.users.updateOne({ _id: userId }, { $inc: { credentialsVersion: 1 } });
+  await revokeAllSessions(deps, userId);
 }
 
 export async function listActiveSessions(

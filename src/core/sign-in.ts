@@ -9,10 +9,17 @@ export interface SignedIn {
   expiresIn: number;
   refreshToken: string;
   refreshExpiresIn: number;
+  /** Proof that this client logged in to this email (see core/device-tokens.ts). */
+  deviceToken?: string;
   user: PublicUser;
 }
 
-export function signIn(tokens: TokenService, user: UserRecord, issued: IssuedSession): SignedIn {
+export function signIn(
+  tokens: TokenService,
+  user: UserRecord,
+  issued: IssuedSession,
+  deviceToken?: string,
+): SignedIn {
   const { token, expiresIn } = tokens.signAccessToken({
     id: user._id.toHexString(),
     role: user.role,
@@ -23,6 +30,7 @@ export function signIn(tokens: TokenService, user: UserRecord, issued: IssuedSes
     expiresIn,
     refreshToken: issued.refreshToken,
     refreshExpiresIn: secondsLeft(issued.session),
+    ...(deviceToken === undefined ? {} : { deviceToken }),
     user: toPublicUser(user),
   };
 }

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Caller } from '../core/audit';
 import { rateLimitKeyOf } from '../core/client-key';
+import { readDeviceToken } from './auth-cookies';
 
 const MAX_USER_AGENT_LENGTH = 512;
 
@@ -14,6 +15,7 @@ export function callerOf(req: Request): Caller {
     ip,
     rateLimitKey: rateLimitKeyOf(ip),
     userAgent: (req.get('user-agent') ?? '').slice(0, MAX_USER_AGENT_LENGTH),
+    deviceToken: readDeviceToken(req),
     // On the request's own logger, so every audit line carries the request id.
     audit: (event, subject) =>
       req.log.info(

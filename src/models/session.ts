@@ -19,6 +19,8 @@ export interface Session {
   /** Absolute end of the session; rotation never moves it. MongoDB's TTL monitor deletes it. */
   expiresAt: Date;
   revokedAt: Date | null;
+  /** The user's credentialsVersion when the password that opened this session was checked. */
+  credentialsVersion: number;
 }
 
 export type SessionModel = Model<Session>;
@@ -38,6 +40,7 @@ export function createSessionModel(connection: Connection): SessionModel {
       lastUsedAt: { type: Date, required: true },
       expiresAt: { type: Date, required: true, expires: 0 },
       revokedAt: { type: Date, default: null },
+      credentialsVersion: { type: Number, default: 0 },
     },
     { strict: 'throw', versionKey: false },
   );
@@ -49,4 +52,15 @@ export function isActive(
   now = new Date(),
 ): boolean {
   return session.revokedAt === null && session.expiresAt.getTime() > now.getTime();
+}
+
+/**
+ * False once the user's credentials changed after this session's password check: a login that
+ * raced a password change must not outlive it. Documents from before the field read as 0.
+ */
+export function matchesCredentials(
+  session: Pick<Session, 'credentialsVersion'>,
+  user: { credentialsVersion?: number },
+): boolean {
+  return (session.credentialsVersion ?? 0) >= (user.credentialsVersion ?? 0);
 }

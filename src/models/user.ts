@@ -6,6 +6,11 @@ export interface User {
   email: string;
   password: string;
   role: Role;
+  /**
+   * Raised by every change that must end existing sessions (a new password, logging out
+   * everywhere). A session carries the version it was created under and dies when it is behind.
+   */
+  credentialsVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -40,6 +45,7 @@ export function createUserModel(connection: Connection, hasher: PasswordHashing)
       },
       password: { type: String, required: true, select: false },
       role: { type: String, enum: ROLES, default: DEFAULT_ROLE, required: true },
+      credentialsVersion: { type: Number, default: 0, min: 0 },
     },
     { timestamps: true, strict: 'throw' },
   );

@@ -29,6 +29,7 @@ describe.each(['/api/auth/register', '/api/auth/signup'])('POST %s', (path) => {
       expiresIn: 900,
       refreshToken: expect.stringMatching(/^[0-9a-f]{24}\.[A-Za-z0-9_-]{43}$/),
       refreshExpiresIn: expect.any(Number),
+      deviceToken: expect.stringMatching(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/),
       user: {
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         name: 'Ada Lovelace',

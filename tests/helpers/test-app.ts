@@ -98,7 +98,7 @@ export async function createUser(
     password,
     role: overrides.role ?? 'user',
   });
-  const { session, refreshToken } = await startSession(testApp.context.core, user._id, {
+  const { session, refreshToken } = await startSession(testApp.context.core, user, {
     userAgent: 'test-helper',
     ip: '127.0.0.1',
   });

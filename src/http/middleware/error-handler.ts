@@ -55,8 +55,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       );
     }
     res.set('Cache-Control', 'no-store');
-    if (known instanceof RateLimitedError) {
-      setRateLimitHeaders(res, known.state);
+    if (known instanceof RateLimitedError) setRateLimitHeaders(res, known.state);
+    if (known.retryAfterSeconds !== undefined) {
       res.set('Retry-After', String(known.retryAfterSeconds));
     }
     // RFC 6750: every 401 names the scheme that would let the client in.

@@ -2,7 +2,7 @@ import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../../config/load-config';
-import { TRANSPORT_HEADER } from '../refresh-cookie';
+import { DEVICE_HEADER, TRANSPORT_HEADER } from '../auth-cookies';
 
 export function securityHeaders(config: Pick<Config, 'nodeEnv'>): RequestHandler {
   return helmet({
@@ -27,7 +27,13 @@ export function corsPolicy(config: Pick<Config, 'corsOrigins'>): RequestHandler 
     },
     credentials: true,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', TRANSPORT_HEADER],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-Request-Id',
+      TRANSPORT_HEADER,
+      DEVICE_HEADER,
+    ],
     exposedHeaders: [
       'X-Request-Id',
       'Retry-After',

@@ -13,7 +13,7 @@ import {
   clearRefreshCookie,
   readRefreshCookie,
   wantsCookieTransport,
-} from '../refresh-cookie';
+} from '../auth-cookies';
 
 const refreshBodySchema = z
   .object({ refreshToken: z.string({ error: 'must be a string' }).optional() })

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context';
 import { callerOf } from '../caller';
 import { authenticate, authenticated } from '../middleware/authenticate';
 import { objectIdParam } from '../object-id-param';
-import { clearRefreshCookie } from '../refresh-cookie';
+import { clearRefreshCookie } from '../auth-cookies';
 
 /** A signed-in user's own sessions: list them, end one, end them all. */
 export function createSessionsRouter(context: AppContext): Router {

@@ -1,9 +1,13 @@
 import { parse as parseCookies } from 'cookie';
 import type { Request, Response } from 'express';
 import type { Config } from '../config/load-config';
+import { DEVICE_TOKEN_TTL_SECONDS } from '../core/device-tokens';
 import { KeycardError } from '../core/errors';
 
 export const REFRESH_COOKIE = 'keycard_refresh';
+/** A known device's proof (see core/device-tokens.ts); API clients send DEVICE_HEADER instead. */
+export const DEVICE_COOKIE = 'keycard_device';
+export const DEVICE_HEADER = 'X-Device-Token';
 export const REFRESH_COOKIE_PATH = '/api/auth';
 /** A browser client sends this header with value `cookie` to get the refresh token that way. */
 export const TRANSPORT_HEADER = 'X-Refresh-Token-Transport';
@@ -14,9 +18,18 @@ export function wantsCookieTransport(req: Request): boolean {
   return req.get(TRANSPORT_HEADER)?.trim().toLowerCase() === 'cookie';
 }
 
-export function readRefreshCookie(req: Request): string | undefined {
+function readCookie(req: Request, name: string): string | undefined {
   const header = req.get('cookie');
-  return header ? parseCookies(header)[REFRESH_COOKIE] : undefined;
+  return header ? parseCookies(header)[name] : undefined;
+}
+
+export function readRefreshCookie(req: Request): string | undefined {
+  return readCookie(req, REFRESH_COOKIE);
+}
+
+/** The device token from the header, else from the cookie. */
+export function readDeviceToken(req: Request): string | undefined {
+  return req.get(DEVICE_HEADER)?.trim() || readCookie(req, DEVICE_COOKIE);
 }
 
 /**
@@ -51,6 +64,18 @@ export function setRefreshCookie(
   secondsLeft: number,
 ): void {
   res.cookie(REFRESH_COOKIE, token, { ...cookieOptions(req, config), maxAge: secondsLeft * 1000 });
+}
+
+export function setDeviceCookie(
+  req: Request,
+  res: Response,
+  config: Pick<Config, 'nodeEnv'>,
+  token: string,
+): void {
+  res.cookie(DEVICE_COOKIE, token, {
+    ...cookieOptions(req, config),
+    maxAge: DEVICE_TOKEN_TTL_SECONDS * 1000,
+  });
 }
 
 export function clearRefreshCookie(
