@@ -1,4 +1,5 @@
 import bcrypt from 'bcryptjs';
+import { KeycardError } from '../../src/core/errors';
 import { createPasswordHasher } from '../../src/core/password-hasher';
 
 describe('createPasswordHasher', () => {
@@ -55,5 +56,36 @@ describe('createPasswordHasher', () => {
     const closing = createPasswordHasher({ cost: 4, workers: 1 });
     await closing.close();
     await expect(closing.hash('late')).rejects.toThrow('password hasher is closed');
+  });
+});
+
+describe('the password queue under a flood', () => {
+  // Cost 10: tens of milliseconds a job, so a queue builds up in a way the test can see.
+  const hasher = createPasswordHasher({ cost: 10, workers: 1, maxWaitMs: 400 });
+  const hash = bcrypt.hashSync('victim password', 10);
+  afterAll(() => hasher.close());
+
+  it('refuses at once what would wait past the limit, and serves another client in turn', async () => {
+    await hasher.compare('warm up', hash, 'warm-up');
+    const finished: string[] = [];
+    const flood = Array.from({ length: 40 }, (_, index) =>
+      hasher.compare(`guess ${index}`, hash, 'attacker').then(
+        () => finished.push('attacker'),
+        (error: unknown) => error,
+      ),
+    );
+    const victim = hasher
+      .compare('victim password', hash, 'victim')
+      .then((matches) => finished.push(matches ? 'victim' : 'victim-wrong'));
+    const outcomes = await Promise.all(flood);
+    await victim;
+
+    const refusals = outcomes.filter((outcome) => outcome instanceof KeycardError);
+    expect(refusals.length).toBeGreaterThan(20);
+    expect(refusals[0]).toMatchObject({ code: 'service_unavailable' });
+    expect((refusals[0] as KeycardError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // Round robin: the victim waits for one attacker job at most, not for the whole queue.
+    expect(finished.indexOf('victim')).toBeLessThanOrEqual(2);
+    expect(finished.filter((who) => who === 'attacker').length).toBeGreaterThan(2);
   });
 });
