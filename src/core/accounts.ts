@@ -99,11 +99,12 @@ export function createAccountService(deps: CoreDeps): AccountService {
     const issued = await startSession(deps, user, caller);
     // A password change that answered while this login was comparing has made the password
     // it checked stale: the session it would get is dead already, so say so now.
-    const stillCurrent = await users.exists({
-      _id: user._id,
-      credentialsVersion: user.credentialsVersion ?? 0,
-    });
-    if (!stillCurrent) {
+    const now = await users
+      .findById(user._id)
+      .select('credentialsVersion')
+      .lean<{ credentialsVersion?: number }>();
+    // Accounts stored before the field existed read as version 0.
+    if ((now?.credentialsVersion ?? 0) !== (user.credentialsVersion ?? 0)) {
       await revokeSession(deps, issued.session._id, user._id);
       throw new InvalidCredentialsError();
     }

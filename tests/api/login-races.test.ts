@@ -117,6 +117,25 @@ describe('a login racing a password change', () => {
   });
 });
 
+describe('accounts and sessions stored before the credentials version existed', () => {
+  it('log in, authenticate and refresh as before', async () => {
+    const testApp = await appWith({});
+    const owner = await createUser(testApp);
+    await testApp.connection
+      .collection('users')
+      .updateOne({ _id: owner.user._id }, { $unset: { credentialsVersion: '' } });
+    await testApp.connection
+      .collection('sessions')
+      .updateMany({ userId: owner.user._id }, { $unset: { credentialsVersion: '' } });
+    await request(testApp.app).get('/api/profile').set(bearer(owner.token)).expect(200);
+    await request(testApp.app)
+      .post('/api/auth/refresh')
+      .send({ refreshToken: owner.refreshToken })
+      .expect(200);
+    expect((await login(testApp, owner.user.email, owner.password)).status).toBe(200);
+  });
+});
+
 describe('failure counts', () => {
   it('eight parallel correct logins from one address all get 200', async () => {
     const testApp = await appWith({ LOGIN_MAX_FAILURES: '5' });
