@@ -1,11 +1,12 @@
 import 'dotenv/config';
 import { createServer, type Server } from 'node:http';
+import type { Connection } from 'mongoose';
 import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from './context';
 import { ensureFirstAdmin } from './core/ensure-admin';
-import { connectDatabase } from './db/connect';
+import { connectDatabase, hostsOf } from './db/connect';
 import { createLifecycle, drainServer, type Lifecycle } from './http/drain';
 import { createLogger, type Logger } from './logger';
 
@@ -43,6 +44,28 @@ async function openDatabase(
     { uri: embedded.uri, kind: embedded.kind },
   );
   return { uri: embedded.uri, embedded };
+}
+
+async function connectOrExit(
+  uri: string,
+  config: Readonly<Config>,
+  logger: Logger,
+): Promise<Connection> {
+  const timeoutSeconds = config.mongoConnectTimeoutSeconds;
+  try {
+    return await connectDatabase(uri, {
+      timeoutMs: timeoutSeconds * 1000,
+      onWaiting: (hosts) =>
+        logger.warn({ hosts }, `waiting for MongoDB at ${hosts} (up to ${timeoutSeconds} s)`),
+    });
+  } catch (error) {
+    const message =
+      `MongoDB at ${hostsOf(uri)} did not answer within ${timeoutSeconds} s ` +
+      '(MONGO_CONNECT_TIMEOUT); keycard is not starting';
+    logger.fatal({ err: error }, message);
+    if (process.stderr.isTTY) console.error(`\n  ${message}\n`);
+    process.exit(1);
+  }
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -103,7 +126,7 @@ async function main(): Promise<void> {
     );
   }
   const { uri, embedded } = await openDatabase(config, logger);
-  const connection = await connectDatabase(uri);
+  const connection = await connectOrExit(uri, config, logger);
   const context = await createAppContext({ config, logger, connection });
   if (config.admin) {
     const outcome = await ensureFirstAdmin(context.core, config.admin);

@@ -172,6 +172,7 @@ describe('.env.example', () => {
       'ADMIN_NAME',
       'EMBEDDED_MONGO',
       'SHUTDOWN_TIMEOUT',
+      'MONGO_CONNECT_TIMEOUT',
       'PASSWORD_QUEUE_MAX_WAIT',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
@@ -215,6 +216,22 @@ describe('loadConfig for sessions, rotation and limits', () => {
     });
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+  });
+
+  it.each(['true', 'everyone', '10.0.0.0/8, nonsense'])(
+    'refuses TRUST_PROXY=%s, explaining hop counts and subnets',
+    (value) => {
+      expect(problemsOf({ TRUST_PROXY: value })).toEqual([
+        expect.stringMatching(/^TRUST_PROXY: must be the number of proxies .* subnets/),
+      ]);
+    },
+  );
+
+  it('keeps reading the limits beside TRUST_PROXY', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
   it('refuses a weak previous secret and a zero limit', () => {

@@ -48,6 +48,7 @@ export const envSchema = z.object({
   REFRESH_MAX_PER_MINUTE: integer(60, 1, 1_000_000),
   TRUST_PROXY: optionalText,
   SHUTDOWN_TIMEOUT: text('10s'),
+  MONGO_CONNECT_TIMEOUT: text('30s'),
   PASSWORD_QUEUE_MAX_WAIT: text('2s'),
 });
 

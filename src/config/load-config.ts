@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
 import type { AdminSeed } from '../core/ensure-admin';
@@ -40,12 +41,14 @@ export interface Config {
   logLevel: string;
   admin: AdminSeed | undefined;
   rateLimits: Readonly<RateLimits>;
-  /** Express's "trust proxy" setting; false unless TRUST_PROXY is set. */
-  trustProxy: boolean | number | string;
+  /** Express's "trust proxy" setting: false, a hop count, or trusted addresses and subnets. */
+  trustProxy: false | number | string;
   /** How long a shutdown waits for requests in flight before it closes everything anyway. */
   shutdownTimeoutSeconds: number;
   /** A password check that would wait longer than this for a worker is refused with 503. */
   passwordQueueMaxWaitSeconds: number;
+  /** How long start-up waits for MongoDB to answer before it gives up. */
+  mongoConnectTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -65,7 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const production = values.NODE_ENV === 'production';
 
   const durationOf = (
-    name: 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SHUTDOWN_TIMEOUT' | 'PASSWORD_QUEUE_MAX_WAIT',
+    name:
+      | 'ACCESS_TOKEN_TTL'
+      | 'REFRESH_TOKEN_TTL'
+      | 'SHUTDOWN_TIMEOUT'
+      | 'PASSWORD_QUEUE_MAX_WAIT'
+      | 'MONGO_CONNECT_TIMEOUT',
   ) => {
     const seconds = parseDuration(values[name]);
     if (seconds === undefined) problems.push(`${name}: must look like 30s, 15m, 24h or 7d`);
@@ -75,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const refreshTokenTtlSeconds = durationOf('REFRESH_TOKEN_TTL');
   const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
   const passwordQueueMaxWaitSeconds = durationOf('PASSWORD_QUEUE_MAX_WAIT');
+  const mongoConnectTimeoutSeconds = durationOf('MONGO_CONNECT_TIMEOUT');
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
@@ -90,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   }
   const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
   const admin = parseAdminSeed(values, problems);
+  const trustProxy = parseTrustProxy(values.TRUST_PROXY, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -110,9 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     logLevel: values.LOG_LEVEL,
     admin,
     rateLimits: Object.freeze(rateLimitsOf(values)),
-    trustProxy: parseTrustProxy(values.TRUST_PROXY),
+    trustProxy,
     shutdownTimeoutSeconds,
     passwordQueueMaxWaitSeconds,
+    mongoConnectTimeoutSeconds,
   });
 }
 
@@ -156,11 +167,32 @@ function splitList(list: string | undefined): string[] {
     .filter((entry) => entry !== '');
 }
 
-/** TRUST_PROXY: true/false, a hop count, or Express's list of trusted addresses and subnets. */
-function parseTrustProxy(value: string | undefined): boolean | number | string {
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: false, a hop count, or the trusted proxies' addresses and subnets. Never `true`:
+ * Express would then take the left-most X-Forwarded-For entry, which the client writes itself,
+ * and every per-address limit would count whatever address the client chose.
+ */
+function parseTrustProxy(value: string | undefined, problems: string[]): number | string | false {
   if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
+  const entries = splitList(value);
+  const valid = (entry: string) => {
+    const [address = '', prefix] = entry.split('/');
+    return (
+      PROXY_NAMES.has(entry) ||
+      (isIP(address) !== 0 && (prefix === undefined || /^\d{1,3}$/.test(prefix)))
+    );
+  };
+  if (value === 'true' || entries.length === 0 || !entries.every(valid)) {
+    problems.push(
+      'TRUST_PROXY: must be the number of proxies in front of keycard (1 behind one proxy) or ' +
+        'their addresses and subnets (loopback, 10.0.0.0/8, ...); "true" would let every ' +
+        'client choose its own address through X-Forwarded-For',
+    );
+    return false;
+  }
   return value;
 }
 

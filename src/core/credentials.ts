@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameProblem } from '../models/names';
 
 // bcrypt only reads the first 72 bytes of a password: a longer one would be silently cut,
 // so two passwords sharing those bytes would both unlock the account. Refuse instead.
@@ -8,8 +9,10 @@ const MIN_PASSWORD_CHARACTERS = 8;
 export const nameSchema = z
   .string({ error: 'must be a string' })
   .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters');
+  .superRefine((name, context) => {
+    const problem = nameProblem(name);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 
 export const emailSchema = z
   .string({ error: 'must be a string' })

@@ -8,6 +8,8 @@ export interface ErrorSpec {
   status: number;
   message: string;
   challenge?: Challenge;
+  /** For a condition that passes by itself: when to try again (Retry-After), by default. */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -51,8 +53,12 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, message: 'Content-Type must be application/json' },
   too_many_requests: { status: 429, message: 'Too many requests, try again later' },
   internal_error: { status: 500, message: 'Internal Server Error' },
-  database_unavailable: { status: 503, message: 'Database unavailable' },
-  service_unavailable: { status: 503, message: 'Service temporarily unavailable' },
+  database_unavailable: { status: 503, message: 'Database unavailable', retryAfterSeconds: 5 },
+  service_unavailable: {
+    status: 503,
+    message: 'Service temporarily unavailable',
+    retryAfterSeconds: 5,
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -81,7 +87,7 @@ export class KeycardError extends Error {
     super(options.message ?? spec.message, { cause: options.cause });
     this.name = 'KeycardError';
     this.spec = spec;
-    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? spec.retryAfterSeconds;
   }
 }
 

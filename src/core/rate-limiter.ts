@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { isDatabaseUnavailable } from '../db/mongo-errors';
 import { KeycardError, RateLimitedError, type RateLimitState } from './errors';
 
 /** All counters live in one collection of keycard's own database, shared by every instance. */
@@ -52,9 +53,14 @@ export async function withLimiterStore<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (cause) {
-    if (cause instanceof KeycardError) throw cause;
-    throw new KeycardError('service_unavailable', { cause });
+    throw storeFailure(cause);
   }
+}
+
+function storeFailure(cause: unknown): KeycardError {
+  if (cause instanceof KeycardError) return cause;
+  const code = isDatabaseUnavailable(cause) ? 'database_unavailable' : 'service_unavailable';
+  return new KeycardError(code, { cause });
 }
 
 /** Counts one point for `key`: the state after it, or RateLimitedError past the limit. */
@@ -65,6 +71,6 @@ export async function consumePoint(limiter: Limiter, key: string): Promise<RateL
     if (rejection instanceof RateLimiterRes) {
       throw new RateLimitedError(stateOf(limiter, rejection));
     }
-    throw new KeycardError('service_unavailable', { cause: rejection });
+    throw storeFailure(rejection);
   }
 }

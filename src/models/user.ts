@@ -1,4 +1,5 @@
 import { Schema, type Connection, type HydratedDocument, type Model, type Types } from 'mongoose';
+import { nameProblem } from './names';
 import { DEFAULT_ROLE, ROLES, type Role } from './roles';
 
 export interface User {
@@ -34,7 +35,15 @@ export interface PasswordHashing {
 export function createUserModel(connection: Connection, hasher: PasswordHashing): UserModel {
   const schema = new Schema<User, UserModel, UserMethods>(
     {
-      name: { type: String, required: true, trim: true, maxlength: 100 },
+      name: {
+        type: String,
+        required: true,
+        trim: true,
+        validate: {
+          validator: (name: string) => nameProblem(name) === undefined,
+          message: 'is not a valid name',
+        },
+      },
       email: {
         type: String,
         required: true,

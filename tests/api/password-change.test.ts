@@ -36,6 +36,18 @@ describe('PUT /api/profile/password', () => {
     expect((await loginAs(user.email, 'brand new password')).status).toBe(200);
   });
 
+  it('refuses a current password over 72 bytes whose first 72 match, as login does', async () => {
+    const password = 'p'.repeat(72);
+    const { user, token } = await createUser(testApp, { password });
+    const response = await request(testApp.app)
+      .put('/api/profile/password')
+      .set(bearer(token))
+      .send({ currentPassword: `${password}-and-more`, newPassword: 'another new password' });
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('invalid_credentials');
+    expect((await loginAs(user.email, password)).status).toBe(200);
+  });
+
   it('with a wrong current password responds 401 invalid_credentials and changes nothing', async () => {
     const { user, password, token } = await createUser(testApp);
     const other = await loginAs(user.email, password);

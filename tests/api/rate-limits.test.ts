@@ -177,6 +177,19 @@ describe('login limits across IPs and emails (behind a trusted proxy)', () => {
   });
 });
 
+describe('behind one proxy (TRUST_PROXY=1)', () => {
+  it('counts the address the proxy saw, whatever the client wrote to the left of it', async () => {
+    const testApp = await appWith({ TRUST_PROXY: '1', LOGIN_MAX_FAILURES: '3' });
+    const { user, password } = await createUser(testApp);
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const spoofed = `7.7.7.${attempt}, 10.0.0.200`;
+      expect((await login(testApp, user.email, 'wrong', spoofed)).status).toBe(401);
+    }
+    expectTooManyRequests(await login(testApp, user.email, password, '7.7.7.99, 10.0.0.200'));
+    expect((await login(testApp, user.email, password, '10.0.0.201')).status).toBe(200);
+  });
+});
+
 describe('IPv6 clients', () => {
   it('are counted per /64, so rotating addresses inside one prefix gains nothing', async () => {
     const testApp = await appWith({ TRUST_PROXY: 'loopback', LOGIN_MAX_ATTEMPTS_PER_IP: '2' });

@@ -7,7 +7,7 @@ import {
   type ErrorCode,
   type ErrorDetail,
 } from '../../core/errors';
-import { isDuplicateKeyError } from '../../db/mongo-errors';
+import { isDatabaseUnavailable, isDuplicateKeyError } from '../../db/mongo-errors';
 import type { Logger } from '../../logger';
 import { setRateLimitHeaders } from '../rate-limit-headers';
 
@@ -38,8 +38,21 @@ export function notFound(): RequestHandler {
   };
 }
 
+// While the database is away every request fails the same way: one line per outage (at most
+// one a minute) says so, instead of one per request.
+const OUTAGE_LOG_INTERVAL_MS = 60_000;
+
 /** The only place that writes an error response: the catalogue gives status and challenge. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
+  let outageLoggedAt = Number.NEGATIVE_INFINITY;
+  const worthLogging = (known: KeycardError) => {
+    if (known.spec.status < 500) return false;
+    if (known.code !== 'database_unavailable') return true;
+    if (Date.now() - outageLoggedAt < OUTAGE_LOG_INTERVAL_MS) return false;
+    outageLoggedAt = Date.now();
+    return true;
+  };
+
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -47,7 +60,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const known = asKeycardError(error);
     const { status, challenge } = known.spec;
-    if (status >= 500) {
+    if (worthLogging(known)) {
       // Once, with the cause, on the request's own logger so the line carries the request id.
       (req.log ?? logger).error(
         { err: known.cause ?? error, code: known.code, method: req.method, path: req.path },
@@ -85,10 +98,11 @@ function asKeycardError(error: unknown): KeycardError {
     typeof bodyParserType === 'string' ? BODY_PARSER_ERRORS[bodyParserType] : undefined;
   if (bodyParserError) return bodyParserError;
   if (error instanceof mongoose.Error.ValidationError) {
+    // Mongoose's own messages quote the value and name its internals: say only which field.
     return new ValidationError(
       Object.values(error.errors).map((fieldError) => ({
         path: fieldError.path,
-        message: fieldError.message,
+        message: 'is not valid',
       })),
     );
   }
@@ -98,6 +112,8 @@ function asKeycardError(error: unknown): KeycardError {
     return new KeycardError('bad_request');
   }
   if (isDuplicateKeyError(error)) return new KeycardError('conflict');
+  if (isDatabaseUnavailable(error))
+    return new KeycardError('database_unavailable', { cause: error });
   return new KeycardError('internal_error', { cause: error });
 }
 

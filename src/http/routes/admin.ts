@@ -16,7 +16,13 @@ const listQuerySchema = z.object({
   page: wholeNumber(1, 1_000_000, 1),
   limit: wholeNumber(1, 100, 20),
   role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }).optional(),
-  q: z.string({ error: 'must be a single value' }).trim().max(100).optional(),
+  q: z
+    .string({ error: 'must be a single value' })
+    .trim()
+    .max(100)
+    // The driver refuses a NUL in a string, and no name or email holds a control character.
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+    .optional(),
 });
 
 const roleUpdateSchema = z.object({
