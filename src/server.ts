@@ -121,8 +121,10 @@ async function main(): Promise<void> {
   if (config.jwtSecretGenerated) {
     warnLoudly(
       logger,
-      'JWT_SECRET is not set: using a random secret for this run only. Every token dies when ' +
-        'the process exits. Set JWT_SECRET (npm run gen-secret) to keep them.',
+      'JWT_SECRET is not set: using a random signing secret for this run only. Access tokens ' +
+        'stop verifying when the process exits (clients then refresh); sessions and refresh ' +
+        'tokens live in the database and survive a restart if it does. Set JWT_SECRET ' +
+        '(npm run gen-secret) for a stable key.',
     );
   }
   const { uri, embedded } = await openDatabase(config, logger);

@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { adminSeedSchema, ConfigError, loadCreateAdminConfig } from '../config/load-config';
+import { adminSeedSchema, ConfigError, loadCommandConfig } from '../config/load-config';
 import { upsertAdmin } from '../core/ensure-admin';
 import { createPasswordHasher } from '../core/password-hasher';
 import { connectDatabase } from '../db/connect';
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
-    config = loadCreateAdminConfig(process.env);
+    config = loadCommandConfig(process.env, 'create-admin');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -42,7 +42,9 @@ async function main(): Promise<number> {
   }
 
   const hasher = createPasswordHasher({ cost: config.bcryptCost, workers: 1 });
-  const connection = await connectDatabase(config.mongoUri);
+  const connection = await connectDatabase(config.mongoUri, {
+    timeoutMs: config.mongoConnectTimeoutSeconds * 1000,
+  });
   try {
     const users = createUserModel(connection, hasher);
     const sessions = createSessionModel(connection);

@@ -127,22 +127,33 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   });
 }
 
-/** What `npm run create-admin` needs: the database it writes to and the bcrypt cost. */
-export interface CreateAdminConfig {
+/** What the commands in src/cli need: the database they write to, and for create-admin more. */
+export interface CommandConfig {
   mongoUri: string;
+  mongoConnectTimeoutSeconds: number;
   bcryptCost: number;
   /** The password, when given by the environment rather than at a prompt. */
   adminPassword: string | undefined;
 }
 
-export function loadCreateAdminConfig(env: NodeJS.ProcessEnv): CreateAdminConfig {
-  const { values, problems } = parseEnv(env, ['MONGO_URI', 'BCRYPT_COST', 'ADMIN_PASSWORD']);
+export function loadCommandConfig(env: NodeJS.ProcessEnv, command: string): CommandConfig {
+  const { values, problems } = parseEnv(env, [
+    'MONGO_URI',
+    'MONGO_CONNECT_TIMEOUT',
+    'BCRYPT_COST',
+    'ADMIN_PASSWORD',
+  ]);
   if (!values.MONGO_URI && problems.length === 0) {
-    problems.push('MONGO_URI is not set: create-admin writes to the database it names');
+    problems.push(`MONGO_URI is not set: ${command} writes to the database it names`);
+  }
+  const connectTimeout = parseDuration(values.MONGO_CONNECT_TIMEOUT);
+  if (connectTimeout === undefined) {
+    problems.push('MONGO_CONNECT_TIMEOUT: must look like 30s, 15m, 24h or 7d');
   }
   if (problems.length > 0 || !values.MONGO_URI) throw new ConfigError(problems);
   return {
     mongoUri: values.MONGO_URI,
+    mongoConnectTimeoutSeconds: connectTimeout ?? 0,
     bcryptCost: values.BCRYPT_COST,
     adminPassword: values.ADMIN_PASSWORD,
   };
