@@ -4,7 +4,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { closeAppContext, createAppContext } from './context';
 import { connectDatabase } from './db/connect';
-import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@keycard/embedded-mongo';
 import { createLogger } from './logger';
 import { ensureFirstAdmin } from './users/ensure-admin';
 

@@ -1,6 +1,6 @@
 import { createApp } from '../../src/app';
 import { connectDatabase } from '../../src/db/connect';
-import { startWireServer } from '../../src/db/wire-server';
+import { startWireServer } from '@keycard/embedded-mongo';
 import { createTestApp, request, type TestApp } from '../helpers/test-app';
 
 let testApp: TestApp;

@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { parseEmbeddedMongoMode, startEmbeddedMongo } from '../../src/db/embedded-mongo';
+import { parseEmbeddedMongoMode, startEmbeddedMongo } from '../src';
 
 describe('parseEmbeddedMongoMode', () => {
   it.each([

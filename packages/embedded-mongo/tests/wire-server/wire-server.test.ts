@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { MongoClient } from 'mongodb';
-import { startWireServer, type WireServer } from '../../src/db/wire-server';
+import { startWireServer, type WireServer } from '../../src';
 
 describe('wire server', () => {
   let server: WireServer;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { MongoClient } from 'mongodb';
 
-const cliPath = path.join(__dirname, '../../src/db/embedded-mongo-cli.ts');
+const cliPath = path.join(__dirname, '../src/cli.ts');
 
 describe('npm run embedded-mongo', () => {
   it('prints only a usable URI on stdout and stops cleanly on SIGTERM', async () => {

@@ -1,5 +1,5 @@
 import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { startWireServer, type WireServer } from '../../src/db/wire-server';
+import { startWireServer, type WireServer } from '../../src';
 
 let server: WireServer;
 let client: MongoClient;

@@ -1,4 +1,4 @@
-import { startEmbeddedMongo } from './embedded-mongo';
+import { startEmbeddedMongo } from './launcher';
 
 // Prints only the URI on stdout so `export MONGO_URI=$(npm run -s embedded-mongo)`-style use
 // works; everything else goes to stderr.
