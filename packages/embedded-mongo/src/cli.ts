@@ -1,9 +1,20 @@
+#!/usr/bin/env node
+import { CliUsageError, parseCliArguments, usage } from './cli-arguments';
 import { startEmbeddedMongo } from './launcher';
 
 // Prints only the URI on stdout so `export MONGO_URI=$(npm run -s embedded-mongo)`-style use
 // works; everything else goes to stderr.
 async function main(): Promise<void> {
-  const mongo = await startEmbeddedMongo({ log: (message) => console.error(message) });
+  const options = parseCliArguments(process.argv.slice(2));
+  if (options.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const mongo = await startEmbeddedMongo({
+    mode: options.mode,
+    port: options.port,
+    log: (message) => console.error(message),
+  });
   process.stdout.write(`${mongo.uri}\n`);
   console.error('Data lives in memory and is lost on exit. Press Ctrl+C to stop.');
   let stopping = false;
@@ -25,5 +36,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
+  if (error instanceof CliUsageError) {
+    console.error('Run with --help for the options.');
+    process.exit(2);
+  }
   process.exit(1);
 });

@@ -11,8 +11,10 @@ export interface EmbeddedMongo {
 }
 
 export interface EmbeddedMongoOptions {
-  /** Defaults to EMBEDDED_MONGO, then 'auto'. */
+  /** 'auto' (the default) prefers a real mongod and falls back to the wire server. */
   mode?: EmbeddedMongoMode;
+  /** The port to listen on, on 127.0.0.1; a free one when unset. */
+  port?: number;
   /** May mongodb-memory-server download a mongod? Default true; offline it gives up in seconds. */
   allowDownload?: boolean;
   log?: (message: string) => void;
@@ -22,12 +24,17 @@ const modes: readonly EmbeddedMongoMode[] = ['auto', 'mongod', 'wire'];
 const downloadProbeTimeoutMs = 3_000;
 const defaultDownloadHost = 'https://fastdl.mongodb.org';
 
-export function parseEmbeddedMongoMode(value: string | undefined): EmbeddedMongoMode {
+/**
+ * Reads a mode from text (an environment variable, a command-line flag); empty means 'auto'.
+ * `name` is what the error message calls the setting, so it can name the caller's variable.
+ */
+export function parseEmbeddedMongoMode(
+  value: string | undefined,
+  name = 'embedded MongoDB mode',
+): EmbeddedMongoMode {
   if (value === undefined || value === '') return 'auto';
   const mode = modes.find((candidate) => candidate === value);
-  if (!mode) {
-    throw new Error(`EMBEDDED_MONGO must be one of ${modes.join(', ')}; got "${value}"`);
-  }
+  if (!mode) throw new Error(`${name} must be one of ${modes.join(', ')}; got "${value}"`);
   return mode;
 }
 
@@ -40,6 +47,7 @@ async function locateMongod(): Promise<string | undefined> {
   }
 }
 
+// These are mongodb-memory-server's own settings: the probe must ask the host it would use.
 function downloadHost(): string {
   const url = process.env.MONGOMS_DOWNLOAD_URL ?? process.env.MONGOMS_DOWNLOAD_MIRROR;
   return url && url.length > 0 ? url : defaultDownloadHost;
@@ -70,8 +78,8 @@ async function canReachDownloadHost(): Promise<boolean> {
   });
 }
 
-async function startMongod(): Promise<EmbeddedMongo> {
-  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1' } });
+async function startMongod(port: number | undefined): Promise<EmbeddedMongo> {
+  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1', port } });
   return {
     uri: server.getUri(),
     kind: 'mongod',
@@ -81,68 +89,81 @@ async function startMongod(): Promise<EmbeddedMongo> {
   };
 }
 
+async function startWire(port: number | undefined): Promise<EmbeddedMongo> {
+  const server = await startWireServer({ host: '127.0.0.1', port });
+  return { uri: server.uri, kind: 'wire', stop: () => server.stop() };
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function startWire(): Promise<EmbeddedMongo> {
-  const server = await startWireServer({ host: '127.0.0.1' });
-  return { uri: server.uri, kind: 'wire', stop: () => server.stop() };
+type MongodAttempt = { mongo: EmbeddedMongo; source: string } | { reason: string };
+
+/**
+ * A real mongod when a binary is at hand (MONGOMS_SYSTEM_BINARY, mongodb-memory-server's cache,
+ * or a download that is reachable); otherwise the reason there is none.
+ */
+async function tryMongod(port: number | undefined, allowDownload: boolean): Promise<MongodAttempt> {
+  const binary = await locateMongod();
+  if (binary) {
+    try {
+      return { mongo: await startMongod(port), source: `binary ${binary}` };
+    } catch (error) {
+      return { reason: `mongod at ${binary} failed to start: ${describe(error)}` };
+    }
+  }
+  if (!allowDownload) return { reason: 'no mongod binary found and downloading is disabled' };
+  if (!(await canReachDownloadHost())) {
+    return {
+      reason: `no mongod binary found and ${new URL(downloadHost()).hostname} is unreachable`,
+    };
+  }
+  try {
+    return { mongo: await startMongod(port), source: 'downloaded' };
+  } catch (error) {
+    return { reason: `mongod download or start failed: ${describe(error)}` };
+  }
 }
 
 /**
- * Starts a throwaway MongoDB: a real mongod through mongodb-memory-server when a binary is at
- * hand (MONGOMS_SYSTEM_BINARY, its cache, or a download that is reachable), otherwise the
- * in-process wire-protocol server. Data lives in memory and is gone after stop().
+ * Starts a throwaway MongoDB on 127.0.0.1: in mode 'auto' a real mongod through
+ * mongodb-memory-server when one can be had, otherwise the in-process wire-protocol server.
+ * Data lives in memory and is gone after stop(). Logs once which server ran, and why.
  */
 export async function startEmbeddedMongo(
   options: EmbeddedMongoOptions = {},
 ): Promise<EmbeddedMongo> {
-  const mode = options.mode ?? parseEmbeddedMongoMode(process.env.EMBEDDED_MONGO);
+  const mode = options.mode ?? 'auto';
+  // Checked at run time too: a JavaScript caller can pass anything.
   if (!modes.includes(mode)) {
     throw new Error(
       `embedded MongoDB mode must be one of ${modes.join(', ')}; got "${String(mode)}"`,
     );
   }
   const log = options.log ?? ((message: string) => console.warn(message));
-  const allowDownload =
-    (options.allowDownload ?? true) && process.env.MONGOMS_RUNTIME_DOWNLOAD !== 'false';
 
   if (mode === 'wire') {
-    const mongo = await startWire();
+    const mongo = await startWire(options.port);
     log(`embedded MongoDB: in-process wire server at ${mongo.uri} (mode 'wire' requested)`);
     return mongo;
   }
 
-  const binary = await locateMongod();
-  let reason: string;
-  if (binary) {
-    try {
-      const mongo = await startMongod();
-      log(`embedded MongoDB: mongod from mongodb-memory-server at ${mongo.uri} (binary ${binary})`);
-      return mongo;
-    } catch (error) {
-      reason = `mongod at ${binary} failed to start: ${describe(error)}`;
-    }
-  } else if (!allowDownload) {
-    reason = 'no mongod binary found and downloading is disabled';
-  } else if (!(await canReachDownloadHost())) {
-    reason = `no mongod binary found and ${new URL(downloadHost()).hostname} is unreachable`;
-  } else {
-    try {
-      const mongo = await startMongod();
-      log(`embedded MongoDB: mongod from mongodb-memory-server at ${mongo.uri} (downloaded)`);
-      return mongo;
-    } catch (error) {
-      reason = `mongod download or start failed: ${describe(error)}`;
-    }
+  const allowDownload =
+    (options.allowDownload ?? true) && process.env.MONGOMS_RUNTIME_DOWNLOAD !== 'false';
+  const attempt = await tryMongod(options.port, allowDownload);
+  if ('mongo' in attempt) {
+    log(
+      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri} (${attempt.source})`,
+    );
+    return attempt.mongo;
   }
   if (mode === 'mongod') {
     throw new Error(
-      `embedded MongoDB mode 'mongod' was requested but no mongod is available: ${reason}. Set MONGOMS_SYSTEM_BINARY to a mongod binary, or use EMBEDDED_MONGO=auto or wire.`,
+      `embedded MongoDB mode 'mongod' was requested but no mongod is available: ${attempt.reason}. Set MONGOMS_SYSTEM_BINARY to a mongod binary, or choose mode 'auto' or 'wire'.`,
     );
   }
-  const mongo = await startWire();
-  log(`embedded MongoDB: in-process wire server at ${mongo.uri} (${reason})`);
+  const mongo = await startWire(options.port);
+  log(`embedded MongoDB: in-process wire server at ${mongo.uri} (${attempt.reason})`);
   return mongo;
 }

@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { parseEmbeddedMongoMode, startEmbeddedMongo } from '../src';
+import { parseEmbeddedMongoMode, startEmbeddedMongo, type EmbeddedMongoOptions } from '../src';
 
 describe('parseEmbeddedMongoMode', () => {
   it.each([
@@ -14,6 +14,12 @@ describe('parseEmbeddedMongoMode', () => {
 
   it.each(['Wire', 'memory', 'true'])('rejects %p naming the allowed values', (value) => {
     expect(() => parseEmbeddedMongoMode(value)).toThrow(
+      `embedded MongoDB mode must be one of auto, mongod, wire; got "${value}"`,
+    );
+  });
+
+  it.each(['Wire', 'memory', 'true'])('rejects %p in the words of the caller', (value) => {
+    expect(() => parseEmbeddedMongoMode(value, 'EMBEDDED_MONGO')).toThrow(
       `EMBEDDED_MONGO must be one of auto, mongod, wire; got "${value}"`,
     );
   });
@@ -27,11 +33,20 @@ describe('startEmbeddedMongo', () => {
     else process.env.EMBEDDED_MONGO = originalMode;
   });
 
-  it('when EMBEDDED_MONGO holds a bad value, rejects before starting anything', async () => {
-    process.env.EMBEDDED_MONGO = 'bogus';
-    await expect(startEmbeddedMongo({ log: () => undefined })).rejects.toThrow(
-      'EMBEDDED_MONGO must be one of auto, mongod, wire; got "bogus"',
+  it('when the mode is not auto, mongod or wire, rejects before starting anything', async () => {
+    // As a JavaScript caller, or a cast, could pass it.
+    const options = { mode: 'bogus', log: () => undefined } as unknown as EmbeddedMongoOptions;
+    await expect(startEmbeddedMongo(options)).rejects.toThrow(
+      'embedded MongoDB mode must be one of auto, mongod, wire; got "bogus"',
     );
+  });
+
+  it('takes its mode from its options only, never from EMBEDDED_MONGO', async () => {
+    process.env.EMBEDDED_MONGO = 'bogus';
+    // No mode given: 'auto' applies, whatever the embedding program's variables say.
+    const mongo = await startEmbeddedMongo({ allowDownload: false, log: () => undefined });
+    await mongo.stop();
+    expect(['wire', 'mongod']).toContain(mongo.kind);
   });
 
   it('in wire mode, serves the driver on 127.0.0.1 and logs once which server ran', async () => {
@@ -45,6 +60,18 @@ describe('startEmbeddedMongo', () => {
       const client = await MongoClient.connect(mongo.uri);
       await expect(client.db('smoke').command({ ping: 1 })).resolves.toEqual({ ok: 1 });
       await client.close();
+    } finally {
+      await mongo.stop();
+    }
+  });
+
+  it('with a port, listens on it', async () => {
+    const first = await startEmbeddedMongo({ mode: 'wire', log: () => undefined });
+    const port = Number(new URL(first.uri).port);
+    await first.stop();
+    const mongo = await startEmbeddedMongo({ mode: 'wire', port, log: () => undefined });
+    try {
+      expect(mongo.uri).toBe(`mongodb://127.0.0.1:${port}/`);
     } finally {
       await mongo.stop();
     }
