@@ -2,8 +2,8 @@ import { canonicalKey } from './bson-order';
 import { isDocument, toNumber, type BsonDocument } from './bson-values';
 import { duplicateKeyError } from './duplicate-key-error';
 import { CommandError } from './errors';
+import { splitFieldPath, valuesAtPath } from './field-path';
 import { compileFilter } from './query-matcher';
-import { valuesAtPath } from './sort-documents';
 
 /** An index as listIndexes reports it. */
 export interface IndexSpec extends BsonDocument {
@@ -92,7 +92,7 @@ export class CollectionIndex {
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
-    this.#paths = this.fields.map((field) => field.split('.'));
+    this.#paths = this.fields.map(splitFieldPath);
     this.#partial =
       spec.partialFilterExpression === undefined
         ? undefined

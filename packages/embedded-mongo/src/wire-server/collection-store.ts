@@ -4,7 +4,7 @@ import { isDocument, type BsonDocument } from './bson-values';
 import { CollectionIndex, type IndexSpec } from './collection-index';
 import { duplicateKeyError } from './duplicate-key-error';
 import { CommandError } from './errors';
-import { valuesAtPath } from './sort-documents';
+import { splitFieldPath, valuesAtPath } from './field-path';
 
 export const idIndexSpec: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 
@@ -153,7 +153,7 @@ export class Collection {
       const seconds = index.ttlSeconds;
       const field = index.fields[0];
       if (seconds === undefined || field === undefined) continue;
-      const path = field.split('.');
+      const path = splitFieldPath(field);
       for (const document of this.all()) {
         const dates = valuesAtPath(document, path)
           .flatMap((value) => (Array.isArray(value) ? (value as unknown[]) : [value]))

@@ -1,6 +1,7 @@
 import { Query } from 'mingo/query';
 import { isDocument, promoteNumbers, toNumber, type BsonDocument } from './bson-values';
 import { CommandError } from './errors';
+import { splitFieldPath } from './field-path';
 import { mingoOptions, translateMingoError } from './query-matcher';
 
 export type Projector = (document: BsonDocument) => BsonDocument;
@@ -87,7 +88,7 @@ export function compileProjection(projection: unknown): Projector | undefined {
         );
       }
       inclusionFields++;
-      addPath(includes, field.split('.'));
+      addPath(includes, splitFieldPath(field));
     } else {
       if (inclusionFields > 0) {
         throw new CommandError(
@@ -96,7 +97,7 @@ export function compileProjection(projection: unknown): Projector | undefined {
         );
       }
       exclusionFields++;
-      addPath(excludes, field.split('.'));
+      addPath(excludes, splitFieldPath(field));
     }
   }
   // { _id: 1 } on its own is an inclusion projection of just _id.

@@ -10,7 +10,6 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
-import { resolve } from 'mingo/util';
 import { MaxKey, MinKey } from 'bson';
 import { bsonEquals, compareBson, typeRank } from './bson-order';
 import {
@@ -21,8 +20,9 @@ import {
   toNumber,
   type BsonDocument,
 } from './bson-values';
-import { sortDocuments } from './sort-documents';
 import { badValue, CommandError } from './errors';
+import { queryValueAt } from './field-path';
+import { sortDocuments } from './sort-documents';
 
 // mingo compares values with JS semantics: a Long never equals the number 1, an Int32 wrapper is
 // an opaque object, and its $gt/$lt/$sort order types differently from mongod. Those operators
@@ -31,7 +31,7 @@ import { badValue, CommandError } from './errors';
 type Predicate = (document: BsonDocument) => boolean;
 
 function candidatesOf(selector: string, document: BsonDocument): unknown[] {
-  const value: unknown = resolve(document, selector, { unwrapArray: true });
+  const value = queryValueAt(document, selector);
   if (!Array.isArray(value)) return [value];
   // An array field matches when the array itself or any of its elements matches; a dotted path
   // through an array of documents yields nested arrays, whose elements count as well.
@@ -102,7 +102,7 @@ function typePredicate(selector: string, spec: unknown): Predicate {
     );
   };
   return (document) => {
-    const value: unknown = resolve(document, selector, { unwrapArray: true });
+    const value = queryValueAt(document, selector);
     if (value === undefined) return false;
     if (Array.isArray(value)) return matches(value) || value.some(matches);
     return matches(value);

@@ -1,23 +1,7 @@
 import { compareBson } from './bson-order';
 import { isDocument, toNumber, type BsonDocument } from './bson-values';
 import { CommandError } from './errors';
-
-/** Every value at a dotted path, descending into arrays the way mongod's sort keys do. */
-export function valuesAtPath(value: unknown, path: string[]): unknown[] {
-  if (path.length === 0) return [value];
-  if (Array.isArray(value)) {
-    const [head] = path;
-    if (head !== undefined && /^\d+$/.test(head)) {
-      const element: unknown = value[Number(head)];
-      if (element !== undefined) return valuesAtPath(element, path.slice(1));
-    }
-    return value.flatMap((item: unknown) => (isDocument(item) ? valuesAtPath(item, path) : []));
-  }
-  if (!isDocument(value)) return [];
-  const [head, ...rest] = path;
-  if (head === undefined || !Object.hasOwn(value, head)) return [];
-  return valuesAtPath(value[head], rest);
-}
+import { splitFieldPath, valuesAtPath } from './field-path';
 
 function sortKey(document: BsonDocument, path: string[], direction: number): unknown {
   const values = valuesAtPath(document, path).flatMap((value) =>
@@ -52,7 +36,7 @@ function parseSort(spec: unknown): SortField[] {
         `$sort key ordering must be 1 (for ascending) or -1 (for descending)`,
       );
     }
-    return { path: field.split('.'), direction };
+    return { path: splitFieldPath(field), direction };
   });
 }
 

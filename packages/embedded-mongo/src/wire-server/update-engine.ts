@@ -2,7 +2,6 @@ import { BSON } from 'bson';
 import { update as applyOperators } from 'mingo/updater';
 import { bsonEquals, canonicalKey } from './bson-order';
 import {
-  ownField,
   setOwnField,
   bsonTypeAlias,
   cloneValue,
@@ -14,8 +13,17 @@ import {
 import { arithmetic, extremum } from './numeric-update';
 import { formatKeyValue } from './duplicate-key-error';
 import { CommandError } from './errors';
+import {
+  isArrayIndex,
+  overwriteAtPath,
+  pathsHolding,
+  setAtPath,
+  splitFieldPath,
+  unsetAtPath,
+  valueAtPath,
+  valuesAtPath,
+} from './field-path';
 import { mingoOptions, runPipeline } from './query-matcher';
-import { valuesAtPath } from './sort-documents';
 
 export type UpdateSpec = BsonDocument | BsonDocument[];
 
@@ -92,7 +100,7 @@ function checkArithmeticTargets(document: BsonDocument, updates: FieldUpdate[]):
         `Cannot ${modifier === '$inc' ? 'increment' : 'multiply'} with non-numeric argument: {${path}: ${formatKeyValue(amount)}}`,
       );
     }
-    const [current] = valuesAtPath(document, path.split('.'));
+    const [current] = valuesAtPath(document, splitFieldPath(path));
     if (current !== undefined && !isNumeric(current)) {
       throw new CommandError(
         'TypeMismatch',
@@ -185,14 +193,14 @@ interface FieldUpdate {
 
 /** mongod (5.0+) applies an update's fields in lexicographic order, numeric names numerically. */
 function compareUpdatePaths(left: string, right: string): number {
-  const leftParts = left.split('.');
-  const rightParts = right.split('.');
+  const leftParts = splitFieldPath(left);
+  const rightParts = splitFieldPath(right);
   const length = Math.min(leftParts.length, rightParts.length);
   for (let index = 0; index < length; index++) {
     const a = leftParts[index] ?? '';
     const b = rightParts[index] ?? '';
     if (a === b) continue;
-    if (/^\d+$/.test(a) && /^\d+$/.test(b)) return Number(a) - Number(b);
+    if (isArrayIndex(a) && isArrayIndex(b)) return Number(a) - Number(b);
     return a < b ? -1 : 1;
   }
   return leftParts.length - rightParts.length;
@@ -255,103 +263,10 @@ function concretePaths(
     cloneMode: 'none',
     queryOptions: mingoOptions(),
   });
-  const found: string[] = [];
-  const walk = (value: unknown, prefix: string) => {
-    if (value === marker) {
-      found.push(prefix);
-    } else if (Array.isArray(value)) {
-      value.forEach((item: unknown, index) =>
-        walk(item, prefix ? `${prefix}.${index}` : String(index)),
-      );
-    } else if (isDocument(value)) {
-      for (const [key, item] of Object.entries(value))
-        walk(item, prefix ? `${prefix}.${key}` : key);
-    }
-  };
-  walk(probe, '');
-  return found;
+  return pathsHolding(probe, marker);
 }
 
 const positionalSegment = /(^|\.)\$(\.|$)/;
-
-function describeElement(field: string, value: unknown): string {
-  return `{${field}: ${formatKeyValue(value)}}`;
-}
-
-/** mongod's $set: creates missing documents along the path, pads arrays with nulls. */
-function setField(document: BsonDocument, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let target: unknown = document;
-  for (const [position, part] of parts.entries()) {
-    const last = position === parts.length - 1;
-    if (Array.isArray(target)) {
-      if (!/^\d+$/.test(part)) {
-        throw new CommandError(
-          'PathNotViable',
-          `Cannot create field '${part}' in element ${describeElement(parts[position - 1] ?? '', target)}`,
-        );
-      }
-      const index = Number(part);
-      while (target.length < index) target.push(null);
-      if (last) {
-        target[index] = value;
-        return;
-      }
-      if (target[index] === undefined || target[index] === null) target[index] = {};
-      target = target[index];
-    } else if (isDocument(target)) {
-      if (last) {
-        setOwnField(target, part, value);
-        return;
-      }
-      if (ownField(target, part) === undefined) setOwnField(target, part, {});
-      target = ownField(target, part);
-    } else {
-      throw new CommandError(
-        'PathNotViable',
-        `Cannot create field '${part}' in element ${describeElement(parts[position - 1] ?? '', target)}`,
-      );
-    }
-  }
-}
-
-/** mongod's $unset: removes the field; an array element is set to null instead. */
-function unsetField(document: BsonDocument, path: string): void {
-  const parts = path.split('.');
-  let target: unknown = document;
-  for (const [position, part] of parts.entries()) {
-    const last = position === parts.length - 1;
-    if (Array.isArray(target)) {
-      if (!/^\d+$/.test(part)) return;
-      const index = Number(part);
-      if (index >= target.length) return;
-      if (last) {
-        target[index] = null;
-        return;
-      }
-      target = target[index];
-    } else if (isDocument(target)) {
-      if (!Object.hasOwn(target, part)) return;
-      if (last) {
-        Reflect.deleteProperty(target, part);
-        return;
-      }
-      target = ownField(target, part);
-    } else {
-      return;
-    }
-  }
-}
-
-function valueAtConcretePath(document: BsonDocument, path: string): unknown {
-  let value: unknown = document;
-  for (const part of path.split('.')) {
-    if (Array.isArray(value)) value = /^\d+$/.test(part) ? value[Number(part)] : undefined;
-    else if (isDocument(value)) value = ownField(value, part);
-    else return undefined;
-  }
-  return value;
-}
 
 function applyModifiers(
   original: BsonDocument,
@@ -418,8 +333,8 @@ function applyModifiers(
     // $set and $unset on plain paths (what Mongoose's save() sends) are done here: cheaper than
     // a trip through mingo's updater, which rebuilds its operator tables on every call.
     if (!path.includes('$')) {
-      if (modifier === '$set') return setField(document, path, operand);
-      if (modifier === '$unset') return unsetField(document, path);
+      if (modifier === '$set') return setAtPath(document, path, operand);
+      if (modifier === '$unset') return unsetAtPath(document, path);
     }
     applyOperators(document, { [modifier]: { [path]: operand } }, arrayFilters, undefined, {
       cloneMode: 'copy',
@@ -438,7 +353,7 @@ function applyModifiers(
       }
       // Computed here rather than by mingo, which only does arithmetic on JS numbers.
       for (const path of concretePaths(document, update.path, arrayFilters, undefined)) {
-        const current = valueAtConcretePath(document, path);
+        const current = valueAtPath(document, path);
         if (
           (update.modifier === '$inc' || update.modifier === '$mul') &&
           current !== undefined &&
@@ -446,7 +361,7 @@ function applyModifiers(
         ) {
           throw new CommandError(
             'TypeMismatch',
-            `Cannot apply ${update.modifier} to a value of non-numeric type. {_id: ${formatKeyValue(document._id)}} has the field '${path.split('.').pop() ?? path}' of non-numeric type ${bsonTypeAlias(current)}`,
+            `Cannot apply ${update.modifier} to a value of non-numeric type. {_id: ${formatKeyValue(document._id)}} has the field '${splitFieldPath(path).pop() ?? path}' of non-numeric type ${bsonTypeAlias(current)}`,
           );
         }
         const next =
@@ -477,31 +392,14 @@ export function seedFromFilter(filter: unknown): BsonDocument {
       if (field.startsWith('$')) continue;
       if (condition instanceof RegExp) continue;
       if (isDocument(condition) && Object.keys(condition).some((key) => key.startsWith('$'))) {
-        if ('$eq' in condition) setPath(seed, field, cloneValue(condition.$eq));
+        if ('$eq' in condition) overwriteAtPath(seed, field, cloneValue(condition.$eq));
         continue;
       }
-      setPath(seed, field, cloneValue(condition));
+      overwriteAtPath(seed, field, cloneValue(condition));
     }
   };
   visit(filter);
   return seed;
-}
-
-function setPath(document: BsonDocument, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let target = document;
-  for (const part of parts.slice(0, -1)) {
-    const next = ownField(target, part);
-    if (isDocument(next)) {
-      target = next;
-    } else {
-      const created: BsonDocument = {};
-      setOwnField(target, part, created);
-      target = created;
-    }
-  }
-  const last = parts[parts.length - 1];
-  if (last !== undefined) setOwnField(target, last, value);
 }
 
 export function sameDocument(left: BsonDocument, right: BsonDocument): boolean {

@@ -2,8 +2,8 @@ import { canonicalKey } from '../bson-order';
 import { isDocument, toNumber, type BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
 import { compileProjection } from '../projection';
+import { splitFieldPath, valuesAtPath } from '../field-path';
 import { runPipeline } from '../query-matcher';
-import { valuesAtPath } from '../sort-documents';
 import {
   collectionArgument,
   optionalDocument,
@@ -108,7 +108,7 @@ const distinct: CommandHandler = (command, { server, database }) => {
   );
   const seen = new Map<string, unknown>();
   for (const document of documents) {
-    for (const value of valuesAtPath(document, key.split('.'))) {
+    for (const value of valuesAtPath(document, splitFieldPath(key))) {
       const values = Array.isArray(value) ? (value as unknown[]) : [value];
       for (const item of values) {
         const canonical = canonicalKey(item);
