@@ -3,7 +3,7 @@ import { isDocument, toNumber, type BsonDocument } from './bson-values';
 import { duplicateKeyError } from './duplicate-key-error';
 import { CommandError } from './errors';
 import { splitFieldPath, valuesAtPath } from './field-path';
-import { compileFilter } from './query-matcher';
+import { compileFilter } from './query/compile-filter';
 
 /** An index as listIndexes reports it. */
 export interface IndexSpec extends BsonDocument {

@@ -2,7 +2,8 @@ import { Query } from 'mingo/query';
 import { isDocument, promoteNumbers, toNumber, type BsonDocument } from './bson-values';
 import { CommandError } from './errors';
 import { splitFieldPath } from './field-path';
-import { mingoOptions, translateMingoError } from './query-matcher';
+import { mingoOptions } from './query/mingo-context';
+import { translateMingoError } from './query/mingo-errors';
 
 export type Projector = (document: BsonDocument) => BsonDocument;
 

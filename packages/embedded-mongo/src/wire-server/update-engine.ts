@@ -23,7 +23,8 @@ import {
   valueAtPath,
   valuesAtPath,
 } from './field-path';
-import { mingoOptions, runPipeline } from './query-matcher';
+import { mingoOptions } from './query/mingo-context';
+import { runPipeline } from './query/run-pipeline';
 
 export type UpdateSpec = BsonDocument | BsonDocument[];
 

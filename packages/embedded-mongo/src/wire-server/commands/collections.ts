@@ -2,7 +2,7 @@ import { canonicalKey } from '../bson-order';
 import type { BsonDocument } from '../bson-values';
 import { idIndexSpec, type Collection } from '../collection-store';
 import { CommandError } from '../errors';
-import { compileFilter } from '../query-matcher';
+import { compileFilter } from '../query/compile-filter';
 import {
   collectionArgument,
   optionalDocument,

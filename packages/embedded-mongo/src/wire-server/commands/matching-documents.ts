@@ -1,6 +1,6 @@
 import type { BsonDocument } from '../bson-values';
 import type { Collection } from '../collection-store';
-import { compileFilter } from '../query-matcher';
+import { compileFilter } from '../query/compile-filter';
 import { sortDocuments } from '../sort-documents';
 
 /**

@@ -3,7 +3,7 @@ import { isDocument, toNumber, type BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
 import { compileProjection } from '../projection';
 import { splitFieldPath, valuesAtPath } from '../field-path';
-import { runPipeline } from '../query-matcher';
+import { runPipeline } from '../query/run-pipeline';
 import {
   collectionArgument,
   optionalDocument,
