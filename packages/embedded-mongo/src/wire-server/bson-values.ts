@@ -34,6 +34,13 @@ export function setOwnField(document: BsonDocument, key: string, value: unknown)
   });
 }
 
+/** The document with _id moved to the front, where mongod always keeps it. */
+export function withIdFirst(document: BsonDocument): BsonDocument {
+  if (Object.keys(document)[0] === '_id' || !('_id' in document)) return document;
+  const { _id, ...rest } = document;
+  return { _id, ...rest };
+}
+
 /** A plain embedded document (not an array, not a BSON value class such as ObjectId). */
 export function isDocument(value: unknown): value is BsonDocument {
   if (value === null || typeof value !== 'object') return false;

@@ -1,5 +1,11 @@
 import { Query } from 'mingo/query';
-import { isDocument, promoteNumbers, toNumber, type BsonDocument } from './bson-values';
+import {
+  isDocument,
+  promoteNumbers,
+  toNumber,
+  withIdFirst,
+  type BsonDocument,
+} from './bson-values';
 import { CommandError } from './errors';
 import { splitFieldPath } from './field-path';
 import { mingoOptions } from './query/mingo-context';
@@ -119,11 +125,8 @@ function compileOperatorProjection(raw: BsonDocument): Projector {
     query.find([{}], projection).all();
     return (document) => {
       const [projected] = query.find([document], projection).all();
-      if (!isDocument(projected)) return {};
       // mongod keeps _id first; mingo appends it.
-      if (!('_id' in projected) || Object.keys(projected)[0] === '_id') return projected;
-      const { _id, ...rest } = projected;
-      return { _id, ...rest };
+      return isDocument(projected) ? withIdFirst(projected) : {};
     };
   } catch (error) {
     throw translateMingoError(error);

@@ -1,7 +1,7 @@
 import type { BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
 import { compileProjection } from '../projection';
-import { parseUpdateSpec } from '../update-engine';
+import { parseUpdateSpec } from '../update/update-spec';
 import {
   collectionArgument,
   optionalDocument,

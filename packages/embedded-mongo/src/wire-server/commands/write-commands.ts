@@ -1,14 +1,10 @@
 import { ObjectId } from 'bson';
-import { isDocument, toNumber, type BsonDocument } from '../bson-values';
+import { isDocument, toNumber, withIdFirst, type BsonDocument } from '../bson-values';
 import type { CollectionStore } from '../collection-store';
 import { CommandError } from '../errors';
-import {
-  applyUpdate,
-  parseUpdateSpec,
-  sameDocument,
-  seedFromFilter,
-  type UpdateSpec,
-} from '../update-engine';
+import { applyUpdate, sameDocument } from '../update/apply-update';
+import { parseUpdateSpec, type UpdateSpec } from '../update/update-spec';
+import { seedFromFilter } from '../update/upsert-seed';
 import {
   collectionArgument,
   documentList,
@@ -22,10 +18,7 @@ import { matchingDocuments } from './matching-documents';
 
 /** Gives a document an _id when it has none and, like mongod, stores _id as the first field. */
 export function withId(document: BsonDocument): BsonDocument {
-  if (document._id === undefined) return { _id: new ObjectId(), ...document };
-  if (Object.keys(document)[0] === '_id') return document;
-  const { _id, ...rest } = document;
-  return { _id, ...rest };
+  return document._id === undefined ? { _id: new ObjectId(), ...document } : withIdFirst(document);
 }
 
 function validateStoredDocument(document: BsonDocument): void {

@@ -1,6 +1,6 @@
 import { Decimal128, Double, Int32, Long } from 'bson';
-import { compareBson } from './bson-order';
-import { toNumber } from './bson-values';
+import { compareBson } from '../bson-order';
+import { toNumber } from '../bson-values';
 
 // mongod's arithmetic type rules for $inc and $mul: the result has the wider of the two types
 // (int < long < double < decimal), and an int32 result that overflows becomes a long.
