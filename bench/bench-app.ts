@@ -6,7 +6,7 @@ import type { PasswordHasher } from '../src/core/password-hasher';
 import { loadConfig } from '../src/config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from '../src/context';
 import { connectDatabase } from '../src/db/connect';
-import { startEmbeddedMongo } from '../src/db/embedded-mongo';
+import { startEmbeddedMongo } from '@keycard/embedded-mongo';
 import { createLogger } from '../src/logger';
 
 export const BENCH_CREDENTIALS = { email: 'bench@example.com', password: 'benchmark password' };

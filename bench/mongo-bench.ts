@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@keycard/embedded-mongo';
 
 // Insert and findOne-by-unique-key throughput through Mongoose at two collection sizes.
 // With MONGO_URI set it measures that server (e.g. a real mongod); otherwise the embedded one.

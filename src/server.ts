@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import { createServer, type Server } from 'node:http';
 import type { Connection } from 'mongoose';
-import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@keycard/embedded-mongo';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from './context';

@@ -3,7 +3,7 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
 import { connectDatabase } from '../../src/db/connect';
-import { startWireServer, type WireServer } from '../../src/db/wire-server';
+import { startWireServer, type WireServer } from '@keycard/embedded-mongo';
 import { createLogger } from '../../src/logger';
 import { bearer, request, TEST_SECRET } from '../helpers/test-app';
 

@@ -1,7 +1,7 @@
 import { createApp } from '../../src/app';
 import { connectDatabase } from '../../src/db/connect';
+import { startWireServer } from '@keycard/embedded-mongo';
 import { createLifecycle } from '../../src/http/drain';
-import { startWireServer } from '../../src/db/wire-server';
 import { createTestApp, request, type TestApp } from '../helpers/test-app';
 
 let testApp: TestApp;

@@ -38,7 +38,7 @@ interface RunningServer {
 }
 
 async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, [tsx, 'src/server.ts'], {
+  const child = spawn(process.execPath, [tsx, '--conditions=keycard-source', 'src/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,

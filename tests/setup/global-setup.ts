@@ -1,4 +1,4 @@
-import { startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded-mongo';
+import { startEmbeddedMongo, type EmbeddedMongo } from '@keycard/embedded-mongo';
 
 declare global {
   var keycardTestMongo: EmbeddedMongo | undefined;

@@ -1,0 +1,8 @@
+export {
+  parseEmbeddedMongoMode,
+  startEmbeddedMongo,
+  type EmbeddedMongo,
+  type EmbeddedMongoMode,
+  type EmbeddedMongoOptions,
+} from './launcher';
+export { startWireServer, type WireServer, type WireServerOptions } from './wire-server';

@@ -1,0 +1,169 @@
+import net from 'node:net';
+import { DryMongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
+import { startWireServer } from './wire-server';
+
+export type EmbeddedMongoMode = 'auto' | 'mongod' | 'wire';
+
+export interface EmbeddedMongo {
+  uri: string;
+  kind: 'mongod' | 'wire';
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedMongoOptions {
+  /** 'auto' (the default) prefers a real mongod and falls back to the wire server. */
+  mode?: EmbeddedMongoMode;
+  /** The port to listen on, on 127.0.0.1; a free one when unset. */
+  port?: number;
+  /** May mongodb-memory-server download a mongod? Default true; offline it gives up in seconds. */
+  allowDownload?: boolean;
+  log?: (message: string) => void;
+}
+
+const modes: readonly EmbeddedMongoMode[] = ['auto', 'mongod', 'wire'];
+const downloadProbeTimeoutMs = 3_000;
+const defaultDownloadHost = 'https://fastdl.mongodb.org';
+
+/**
+ * Reads a mode from text (an environment variable, a command-line flag); empty means 'auto'.
+ * `name` is what the error message calls the setting, so it can name the caller's variable.
+ */
+export function parseEmbeddedMongoMode(
+  value: string | undefined,
+  name = 'embedded MongoDB mode',
+): EmbeddedMongoMode {
+  if (value === undefined || value === '') return 'auto';
+  const mode = modes.find((candidate) => candidate === value);
+  if (!mode) throw new Error(`${name} must be one of ${modes.join(', ')}; got "${value}"`);
+  return mode;
+}
+
+/** Where mongodb-memory-server would look for or fetch a mongod; undefined when it cannot. */
+async function locateMongod(): Promise<string | undefined> {
+  try {
+    return await DryMongoBinary.locateBinary(await DryMongoBinary.generateOptions());
+  } catch {
+    return undefined;
+  }
+}
+
+// These are mongodb-memory-server's own settings: the probe must ask the host it would use.
+function downloadHost(): string {
+  const url = process.env.MONGOMS_DOWNLOAD_URL ?? process.env.MONGOMS_DOWNLOAD_MIRROR;
+  return url && url.length > 0 ? url : defaultDownloadHost;
+}
+
+/**
+ * A bounded TCP connect to the download host. mongodb-memory-server itself would wait on DNS and
+ * retries for minutes when offline; this answers "can we download?" in at most 3 seconds.
+ */
+async function canReachDownloadHost(): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL(downloadHost());
+  } catch {
+    return false;
+  }
+  const port = Number(url.port) || (url.protocol === 'http:' ? 80 : 443);
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: url.hostname, port });
+    const finish = (reachable: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reachable);
+    };
+    const timer = setTimeout(() => finish(false), downloadProbeTimeoutMs);
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+async function startMongod(port: number | undefined): Promise<EmbeddedMongo> {
+  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1', port } });
+  return {
+    uri: server.getUri(),
+    kind: 'mongod',
+    async stop() {
+      await server.stop();
+    },
+  };
+}
+
+async function startWire(port: number | undefined): Promise<EmbeddedMongo> {
+  const server = await startWireServer({ host: '127.0.0.1', port });
+  return { uri: server.uri, kind: 'wire', stop: () => server.stop() };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type MongodAttempt = { mongo: EmbeddedMongo; source: string } | { reason: string };
+
+/**
+ * A real mongod when a binary is at hand (MONGOMS_SYSTEM_BINARY, mongodb-memory-server's cache,
+ * or a download that is reachable); otherwise the reason there is none.
+ */
+async function tryMongod(port: number | undefined, allowDownload: boolean): Promise<MongodAttempt> {
+  const binary = await locateMongod();
+  if (binary) {
+    try {
+      return { mongo: await startMongod(port), source: `binary ${binary}` };
+    } catch (error) {
+      return { reason: `mongod at ${binary} failed to start: ${describe(error)}` };
+    }
+  }
+  if (!allowDownload) return { reason: 'no mongod binary found and downloading is disabled' };
+  if (!(await canReachDownloadHost())) {
+    return {
+      reason: `no mongod binary found and ${new URL(downloadHost()).hostname} is unreachable`,
+    };
+  }
+  try {
+    return { mongo: await startMongod(port), source: 'downloaded' };
+  } catch (error) {
+    return { reason: `mongod download or start failed: ${describe(error)}` };
+  }
+}
+
+/**
+ * Starts a throwaway MongoDB on 127.0.0.1: in mode 'auto' a real mongod through
+ * mongodb-memory-server when one can be had, otherwise the in-process wire-protocol server.
+ * Data lives in memory and is gone after stop(). Logs once which server ran, and why.
+ */
+export async function startEmbeddedMongo(
+  options: EmbeddedMongoOptions = {},
+): Promise<EmbeddedMongo> {
+  const mode = options.mode ?? 'auto';
+  // Checked at run time too: a JavaScript caller can pass anything.
+  if (!modes.includes(mode)) {
+    throw new Error(
+      `embedded MongoDB mode must be one of ${modes.join(', ')}; got "${String(mode)}"`,
+    );
+  }
+  const log = options.log ?? ((message: string) => console.warn(message));
+
+  if (mode === 'wire') {
+    const mongo = await startWire(options.port);
+    log(`embedded MongoDB: in-process wire server at ${mongo.uri} (mode 'wire' requested)`);
+    return mongo;
+  }
+
+  const allowDownload =
+    (options.allowDownload ?? true) && process.env.MONGOMS_RUNTIME_DOWNLOAD !== 'false';
+  const attempt = await tryMongod(options.port, allowDownload);
+  if ('mongo' in attempt) {
+    log(
+      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri} (${attempt.source})`,
+    );
+    return attempt.mongo;
+  }
+  if (mode === 'mongod') {
+    throw new Error(
+      `embedded MongoDB mode 'mongod' was requested but no mongod is available: ${attempt.reason}. Set MONGOMS_SYSTEM_BINARY to a mongod binary, or choose mode 'auto' or 'wire'.`,
+    );
+  }
+  const mongo = await startWire(options.port);
+  log(`embedded MongoDB: in-process wire server at ${mongo.uri} (${attempt.reason})`);
+  return mongo;
+}

@@ -1,0 +1,35 @@
+import { CliUsageError, parseCliArguments } from '../src/cli-arguments';
+
+describe('parseCliArguments', () => {
+  it.each([
+    [[], { help: false, mode: 'auto', port: undefined }],
+    [['--mode', 'wire'], { help: false, mode: 'wire', port: undefined }],
+    [['--mode=mongod', '--port', '27017'], { help: false, mode: 'mongod', port: 27017 }],
+    [['--port', '0'], { help: false, mode: 'auto', port: 0 }],
+    [['--help'], { help: true }],
+    [['-h', '--mode', 'bogus'], { help: true }],
+  ])('reads %p as %p', (args, expected) => {
+    expect(parseCliArguments(args)).toEqual(expected);
+  });
+
+  it.each([
+    [['--mode', 'memory'], '--mode must be one of auto, mongod, wire; got "memory"'],
+    [['--port', '65536'], '--port must be a whole number from 0 to 65535; got "65536"'],
+    [['--port', '80.5'], '--port must be a whole number from 0 to 65535; got "80.5"'],
+    [['--port', 'x'], '--port must be a whole number from 0 to 65535; got "x"'],
+    // The wording of these comes from node:util parseArgs; they must at least name the culprit.
+    [['--port', '-1'], "'--port'"],
+    [['--mode'], "'--mode"],
+    [['--verbose'], "'--verbose'"],
+    [['wire'], "'wire'"],
+  ])('refuses %p with a usage error naming %s', (args, message) => {
+    let thrown: unknown;
+    try {
+      parseCliArguments(args);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(CliUsageError);
+    expect((thrown as Error).message).toContain(message);
+  });
+});

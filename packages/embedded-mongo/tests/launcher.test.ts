@@ -1,0 +1,116 @@
+import { MongoClient } from 'mongodb';
+import { parseEmbeddedMongoMode, startEmbeddedMongo, type EmbeddedMongoOptions } from '../src';
+
+describe('parseEmbeddedMongoMode', () => {
+  it.each([
+    [undefined, 'auto'],
+    ['', 'auto'],
+    ['auto', 'auto'],
+    ['mongod', 'mongod'],
+    ['wire', 'wire'],
+  ])('reads %p as %p', (value, mode) => {
+    expect(parseEmbeddedMongoMode(value)).toBe(mode);
+  });
+
+  it.each(['Wire', 'memory', 'true'])('rejects %p naming the allowed values', (value) => {
+    expect(() => parseEmbeddedMongoMode(value)).toThrow(
+      `embedded MongoDB mode must be one of auto, mongod, wire; got "${value}"`,
+    );
+  });
+
+  it.each(['Wire', 'memory', 'true'])('rejects %p in the words of the caller', (value) => {
+    expect(() => parseEmbeddedMongoMode(value, 'EMBEDDED_MONGO')).toThrow(
+      `EMBEDDED_MONGO must be one of auto, mongod, wire; got "${value}"`,
+    );
+  });
+});
+
+describe('startEmbeddedMongo', () => {
+  const originalMode = process.env.EMBEDDED_MONGO;
+
+  afterEach(() => {
+    if (originalMode === undefined) delete process.env.EMBEDDED_MONGO;
+    else process.env.EMBEDDED_MONGO = originalMode;
+  });
+
+  it('when the mode is not auto, mongod or wire, rejects before starting anything', async () => {
+    // As a JavaScript caller, or a cast, could pass it.
+    const options = { mode: 'bogus', log: () => undefined } as unknown as EmbeddedMongoOptions;
+    await expect(startEmbeddedMongo(options)).rejects.toThrow(
+      'embedded MongoDB mode must be one of auto, mongod, wire; got "bogus"',
+    );
+  });
+
+  it('takes its mode from its options only, never from EMBEDDED_MONGO', async () => {
+    process.env.EMBEDDED_MONGO = 'bogus';
+    // No mode given: 'auto' applies, whatever the embedding program's variables say.
+    const mongo = await startEmbeddedMongo({ allowDownload: false, log: () => undefined });
+    await mongo.stop();
+    expect(['wire', 'mongod']).toContain(mongo.kind);
+  });
+
+  it('in wire mode, serves the driver on 127.0.0.1 and logs once which server ran', async () => {
+    const messages: string[] = [];
+    const mongo = await startEmbeddedMongo({ mode: 'wire', log: (line) => messages.push(line) });
+    try {
+      expect(mongo.kind).toBe('wire');
+      expect(mongo.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toContain('wire server');
+      const client = await MongoClient.connect(mongo.uri);
+      await expect(client.db('smoke').command({ ping: 1 })).resolves.toEqual({ ok: 1 });
+      await client.close();
+    } finally {
+      await mongo.stop();
+    }
+  });
+
+  it('with a port, listens on it', async () => {
+    const first = await startEmbeddedMongo({ mode: 'wire', log: () => undefined });
+    const port = Number(new URL(first.uri).port);
+    await first.stop();
+    const mongo = await startEmbeddedMongo({ mode: 'wire', port, log: () => undefined });
+    try {
+      expect(mongo.uri).toBe(`mongodb://127.0.0.1:${port}/`);
+    } finally {
+      await mongo.stop();
+    }
+  });
+
+  const noSystemBinary = process.env.MONGOMS_SYSTEM_BINARY === undefined;
+  (noSystemBinary ? it : it.skip)(
+    'in auto mode without a binary or download, falls back to the wire server and says why',
+    async () => {
+      const messages: string[] = [];
+      const started = Date.now();
+      const mongo = await startEmbeddedMongo({
+        mode: 'auto',
+        allowDownload: false,
+        log: (line) => messages.push(line),
+      });
+      await mongo.stop();
+      if (mongo.kind === 'wire') {
+        expect(messages).toEqual([expect.stringContaining('downloading is disabled')]);
+      }
+      expect(Date.now() - started).toBeLessThan(5_000);
+    },
+  );
+
+  (noSystemBinary ? it : it.skip)(
+    'in mongod mode without any mongod, fails with an error that says what to do',
+    async () => {
+      const attempt = startEmbeddedMongo({
+        mode: 'mongod',
+        allowDownload: false,
+        log: () => undefined,
+      });
+      await attempt.then(
+        (mongo) => mongo.stop(), // a cached binary exists on this machine: nothing to assert
+        (error: unknown) => {
+          expect(String(error)).toContain("mode 'mongod' was requested but no mongod is available");
+          expect(String(error)).toContain('MONGOMS_SYSTEM_BINARY');
+        },
+      );
+    },
+  );
+});
