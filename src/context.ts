@@ -4,14 +4,17 @@ import type { Config } from './config/load-config';
 import { createAccountService, createDummyHash, type AccountService } from './core/accounts';
 import { createAdminService, type AdminService } from './core/admin-users';
 import { createAuthenticator, type Authenticator } from './core/authenticator';
+import { createAuthCache } from './core/auth-cache';
 import type { CoreDeps } from './core/deps';
 import { createDeviceTokens } from './core/device-tokens';
 import { createLoginThrottle } from './core/login-throttle';
 import { createPasswordHasher, type PasswordHasher } from './core/password-hasher';
 import { createLimiter, type Limiter } from './core/rate-limiter';
+import { createRevocations, pollRevocations } from './core/revocations';
 import { createSessionService, type SessionService } from './core/session-service';
 import { createTokenService } from './core/tokens';
 import type { Logger } from './logger';
+import { createAuthEventLogModel } from './models/auth-events';
 import { createSessionModel } from './models/session';
 import { createUserModel } from './models/user';
 
@@ -27,6 +30,8 @@ export interface AppContext {
   admin: AdminService;
   authenticate: Authenticator;
   limiters: { loginPerIp: Limiter; registerPerIp: Limiter; refreshPerIp: Limiter };
+  /** Stops the auth event poller (closeAppContext calls it). */
+  stopPolling: () => Promise<void>;
 }
 
 function refreshKeyOf(secret: string): KeyObject {
@@ -81,6 +86,15 @@ export async function createAppContext(options: {
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);
+  const cache = createAuthCache(config.authCache);
+  const events = createAuthEventLogModel(connection);
+  // Four reads of the event log per staleness bound: a change elsewhere is seen well within it.
+  const stopPolling = cache.enabled
+    ? pollRevocations(events, cache, {
+        intervalMs: Math.max(25, Math.floor(config.authCache.maxStalenessMs / 4)),
+        onError: (error) => logger.debug({ err: error }, 'auth event poll failed'),
+      })
+    : async () => undefined;
 
   const core: CoreDeps = {
     users,
@@ -99,6 +113,8 @@ export async function createAppContext(options: {
     refreshKey: refreshKeyOf(config.jwtSecret),
     previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    revocations: createRevocations(events, cache),
+    cache,
   };
   return {
     config,
@@ -110,9 +126,11 @@ export async function createAppContext(options: {
     admin: createAdminService(core),
     authenticate: createAuthenticator(core),
     limiters,
+    stopPolling,
   };
 }
 
 export async function closeAppContext(context: AppContext): Promise<void> {
+  await context.stopPolling();
   await context.core.hasher.close();
 }

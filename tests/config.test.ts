@@ -173,6 +173,8 @@ describe('.env.example', () => {
       'EMBEDDED_MONGO',
       'SHUTDOWN_TIMEOUT',
       'MONGO_CONNECT_TIMEOUT',
+      'AUTH_CACHE',
+      'AUTH_CACHE_MAX_STALENESS',
       'PASSWORD_QUEUE_MAX_WAIT',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));

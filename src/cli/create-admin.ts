@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { adminSeedSchema, ConfigError, loadCommandConfig } from '../config/load-config';
 import { upsertAdmin } from '../core/ensure-admin';
+import { createRevocations } from '../core/revocations';
 import { createPasswordHasher } from '../core/password-hasher';
 import { connectDatabase } from '../db/connect';
+import { createAuthEventLogModel } from '../models/auth-events';
 import { createSessionModel } from '../models/session';
 import { createUserModel } from '../models/user';
 
@@ -50,7 +52,9 @@ async function main(): Promise<number> {
     const sessions = createSessionModel(connection);
     await users.init();
     await users.createIndexes();
-    const outcome = await upsertAdmin({ users, sessions }, seed.data);
+    // No cache here: the event still tells every running keycard to drop what it holds.
+    const revocations = createRevocations(createAuthEventLogModel(connection));
+    const outcome = await upsertAdmin({ users, sessions, revocations }, seed.data);
     console.log(`Admin ${seed.data.email} ${outcome === 'created' ? 'created' : 'promoted'}.`);
     return 0;
   } finally {

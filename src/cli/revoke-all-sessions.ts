@@ -2,6 +2,8 @@ import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadCommandConfig } from '../config/load-config';
 import { connectDatabase } from '../db/connect';
+import { createRevocations } from '../core/revocations';
+import { createAuthEventLogModel } from '../models/auth-events';
 import { createSessionModel } from '../models/session';
 
 const USAGE =
@@ -35,6 +37,7 @@ async function main(): Promise<number> {
     await connection.collection('users').updateMany({}, { $inc: { credentialsVersion: 1 } });
     const sessions = createSessionModel(connection);
     const result = await sessions.updateMany({ revokedAt: null }, { $set: { revokedAt: now } });
+    await createRevocations(createAuthEventLogModel(connection)).everythingChanged();
     console.log(`Revoked ${result.modifiedCount} active session(s).`);
     return 0;
   } finally {

@@ -49,6 +49,10 @@ export const envSchema = z.object({
   TRUST_PROXY: optionalText,
   SHUTDOWN_TIMEOUT: text('10s'),
   MONGO_CONNECT_TIMEOUT: text('30s'),
+  AUTH_CACHE: optionalText.pipe(
+    z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  ),
+  AUTH_CACHE_MAX_STALENESS: text('1s'),
   PASSWORD_QUEUE_MAX_WAIT: text('2s'),
 });
 

@@ -5,7 +5,7 @@ import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
 import type { AdminSeed } from '../core/ensure-admin';
 import type { LoginLimits } from '../core/login-throttle';
 import type { LimitSetting } from '../core/rate-limiter';
-import { parseDuration } from './duration';
+import { parseDuration, parseMilliseconds } from './duration';
 import { CONFIG_VARIABLES, parseEnv, type Env } from './env-schema';
 import { checkSecret } from './secrets';
 
@@ -49,6 +49,8 @@ export interface Config {
   passwordQueueMaxWaitSeconds: number;
   /** How long start-up waits for MongoDB to answer before it gives up. */
   mongoConnectTimeoutSeconds: number;
+  /** What authenticate keeps per instance, and how stale another instance's change may be. */
+  authCache: { enabled: boolean; maxStalenessMs: number };
 }
 
 export class ConfigError extends Error {
@@ -84,6 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
   const passwordQueueMaxWaitSeconds = durationOf('PASSWORD_QUEUE_MAX_WAIT');
   const mongoConnectTimeoutSeconds = durationOf('MONGO_CONNECT_TIMEOUT');
+  const authCacheMaxStalenessMs = parseMilliseconds(values.AUTH_CACHE_MAX_STALENESS);
+  if (authCacheMaxStalenessMs === undefined || authCacheMaxStalenessMs < 100) {
+    problems.push('AUTH_CACHE_MAX_STALENESS: must look like 250ms, 1s or 1m, and be 100ms or more');
+  }
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
@@ -124,6 +130,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     shutdownTimeoutSeconds,
     passwordQueueMaxWaitSeconds,
     mongoConnectTimeoutSeconds,
+    authCache: {
+      enabled: values.AUTH_CACHE === 'on',
+      maxStalenessMs: authCacheMaxStalenessMs ?? 0,
+    },
   });
 }
 

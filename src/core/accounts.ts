@@ -184,6 +184,7 @@ export function createAccountService(deps: CoreDeps): AccountService {
         )
         .lean();
       if (!user) throw new KeycardError('account_deleted');
+      await deps.revocations.userChanged(userId);
       return toPublicUser(user);
     },
   };

@@ -76,6 +76,7 @@ export function createAdminService(deps: CoreDeps): AdminService {
       if (user.role === role) return toPublicUser(user);
       if (user.role === ADMIN_ROLE) await demoteAdmin(users, user._id, role);
       else await users.updateOne({ _id: user._id }, { $set: { role } });
+      await deps.revocations.userChanged(user._id);
       const changed = await findOr404(userId);
       caller.audit('role_change', {
         userId: userId.toHexString(),
@@ -91,6 +92,7 @@ export function createAdminService(deps: CoreDeps): AdminService {
       if (user.role === ADMIN_ROLE) await demoteAdmin(users, user._id, 'user');
       await users.deleteOne({ _id: user._id });
       await deps.sessions.deleteMany({ userId: user._id });
+      await deps.revocations.userChanged(user._id);
       caller.audit('user_deletion', {
         userId: userId.toHexString(),
         actorId: actorId.toHexString(),

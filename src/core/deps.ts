@@ -1,7 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
+import type { AuthCache } from './auth-cache';
 import type { DeviceTokens } from './device-tokens';
+import type { Revocations } from './revocations';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import type { TokenService } from './tokens';
@@ -20,4 +22,7 @@ export interface CoreDeps {
   refreshKey: KeyObject;
   previousRefreshKeys: readonly KeyObject[];
   refreshTokenTtlSeconds: number;
+  /** Every change that ends sessions or changes a user goes through here (and the cache). */
+  revocations: Revocations;
+  cache: AuthCache;
 }

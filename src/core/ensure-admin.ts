@@ -2,6 +2,7 @@ import { isDuplicateKeyError } from '../db/mongo-errors';
 import { ADMIN_ROLE } from '../models/roles';
 import type { SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
+import type { Revocations } from './revocations';
 import { revokeAllSessions } from './sessions';
 
 /** The first admin, from ADMIN_EMAIL / ADMIN_PASSWORD or the create-admin command. */
@@ -16,6 +17,7 @@ export type AdminOutcome = 'exists' | 'created' | 'promoted';
 export interface AdminDeps {
   users: UserModel;
   sessions: SessionModel;
+  revocations: Revocations;
 }
 
 /**

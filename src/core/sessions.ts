@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Types } from 'mongoose';
 import { isActive, type Session, type SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
+import type { Revocations } from './revocations';
 import { KeycardError } from './errors';
 import {
   hashRefreshToken,
@@ -24,6 +25,7 @@ const MAX_REMEMBERED_TOKENS = 2000;
 
 export interface SessionDeps {
   sessions: SessionModel;
+  revocations: Revocations;
   refreshKey: KeyObject;
   /**
    * Keys of retired signing secrets: during a key rotation or a rolling deploy, an instance
@@ -101,6 +103,7 @@ export async function rotateRefreshToken(
     { _id: session._id, revokedAt: null },
     { $set: { revokedAt: now } },
   );
+  await deps.revocations.sessionEnded(session._id);
   hooks.onReuse?.(session);
   throw new KeycardError('refresh_token_reused');
 }
@@ -176,7 +179,7 @@ export async function findSessionByRefreshToken(
 }
 
 export async function revokeSession(
-  deps: Pick<SessionDeps, 'sessions'>,
+  deps: Pick<SessionDeps, 'sessions' | 'revocations'>,
   sessionId: Types.ObjectId,
   userId: Types.ObjectId,
 ): Promise<boolean> {
@@ -184,17 +187,19 @@ export async function revokeSession(
     { _id: sessionId, userId, revokedAt: null },
     { $set: { revokedAt: new Date() } },
   );
+  await deps.revocations.sessionEnded(sessionId);
   return result.modifiedCount === 1;
 }
 
 export async function revokeAllSessions(
-  deps: Pick<SessionDeps, 'sessions'>,
+  deps: Pick<SessionDeps, 'sessions' | 'revocations'>,
   userId: Types.ObjectId,
   options: { except?: Types.ObjectId } = {},
 ): Promise<number> {
   const filter: Record<string, unknown> = { userId, revokedAt: null };
   if (options.except) filter._id = { $ne: options.except };
   const result = await deps.sessions.updateMany(filter, { $set: { revokedAt: new Date() } });
+  await deps.revocations.userChanged(userId);
   return result.modifiedCount;
 }
 
@@ -203,7 +208,7 @@ export async function revokeAllSessions(
  * about to create: the credentials version moves on, so such a session is born dead.
  */
 export async function endAllSessions(
-  deps: { users: UserModel; sessions: SessionModel },
+  deps: { users: UserModel; sessions: SessionModel; revocations: Revocations },
   userId: Types.ObjectId,
 ): Promise<void> {
   await deps.users.updateOne({ _id: userId }, { $inc: { credentialsVersion: 1 } });
