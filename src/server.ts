@@ -9,6 +9,7 @@ import { ensureFirstAdmin } from './core/ensure-admin';
 import { connectDatabase, hostsOf } from './db/connect';
 import { createLifecycle, drainServer, type Lifecycle } from './http/drain';
 import { createLogger, type Logger } from './logger';
+import { isClusterWorker, runPrimary } from './server-cluster';
 
 function readConfig(): Readonly<Config> {
   try {
@@ -112,7 +113,10 @@ function closeOnSignal(options: {
     });
   };
   process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // A worker of a cluster drains when its primary says so (SIGTERM); a Ctrl-C reaches the whole
+  // process group, and the primary's SIGTERM must not then count as a second signal.
+  if (isClusterWorker()) process.on('SIGINT', () => undefined);
+  else process.on('SIGINT', onSignal);
 }
 
 async function main(): Promise<void> {
@@ -127,9 +131,18 @@ async function main(): Promise<void> {
         '(npm run gen-secret) for a stable key.',
     );
   }
+  if (config.webConcurrency > 1 && !isClusterWorker()) {
+    await runPrimary({ config, logger, openDatabase: () => openDatabase(config, logger) });
+    return;
+  }
   const { uri, embedded } = await openDatabase(config, logger);
   const connection = await connectOrExit(uri, config, logger);
-  const context = await createAppContext({ config, logger, connection });
+  const context = await createAppContext({
+    config,
+    logger,
+    connection,
+    hasherWorkers: config.hasherThreads,
+  });
   if (config.admin) {
     const outcome = await ensureFirstAdmin(context.core, config.admin);
     if (outcome !== 'exists') logger.info({ email: config.admin.email }, `first admin ${outcome}`);

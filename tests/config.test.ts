@@ -175,6 +175,7 @@ describe('.env.example', () => {
       'MONGO_CONNECT_TIMEOUT',
       'AUTH_CACHE',
       'AUTH_CACHE_MAX_STALENESS',
+      'WEB_CONCURRENCY',
       'PASSWORD_QUEUE_MAX_WAIT',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));

@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 
 // Top to bottom. A file may import its own layer and the layers below it, never one above.
 const LAYERS = [
-  ['server', 'cli'],
+  ['server', 'server-cluster', 'cli'],
   ['app'],
   ['http'],
   ['context'],

@@ -53,6 +53,13 @@ export const envSchema = z.object({
     z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   ),
   AUTH_CACHE_MAX_STALENESS: text('1s'),
+  WEB_CONCURRENCY: optionalText.pipe(
+    z
+      .union([z.literal('auto'), wholeNumberText(1, 256)], {
+        error: 'must be a whole number from 1 to 256, or auto',
+      })
+      .default(1),
+  ),
   PASSWORD_QUEUE_MAX_WAIT: text('2s'),
 });
 

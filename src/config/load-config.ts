@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
 import type { AdminSeed } from '../core/ensure-admin';
@@ -51,6 +52,10 @@ export interface Config {
   mongoConnectTimeoutSeconds: number;
   /** What authenticate keeps per instance, and how stale another instance's change may be. */
   authCache: { enabled: boolean; maxStalenessMs: number };
+  /** How many worker processes serve requests (node:cluster); 1 means this process alone. */
+  webConcurrency: number;
+  /** bcrypt threads in this process's pool. */
+  hasherThreads: number;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
   const passwordQueueMaxWaitSeconds = durationOf('PASSWORD_QUEUE_MAX_WAIT');
   const mongoConnectTimeoutSeconds = durationOf('MONGO_CONNECT_TIMEOUT');
+  const cores = availableParallelism();
+  const webConcurrency = values.WEB_CONCURRENCY === 'auto' ? cores : values.WEB_CONCURRENCY;
   const authCacheMaxStalenessMs = parseMilliseconds(values.AUTH_CACHE_MAX_STALENESS);
   if (authCacheMaxStalenessMs === undefined || authCacheMaxStalenessMs < 100) {
     problems.push('AUTH_CACHE_MAX_STALENESS: must look like 250ms, 1s or 1m, and be 100ms or more');
@@ -134,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       enabled: values.AUTH_CACHE === 'on',
       maxStalenessMs: authCacheMaxStalenessMs ?? 0,
     },
+    webConcurrency,
+    // The cores are shared between the workers' hash pools, at least one thread each.
+    hasherThreads: Math.max(1, Math.floor(cores / webConcurrency)),
   });
 }
 

@@ -4,7 +4,6 @@ import mongoose from 'mongoose';
 import { testDatabase } from '../helpers/test-database';
 
 const root = join(__dirname, '..', '..');
-const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const { uri, dbName } = testDatabase('shutdown');
 const databaseUri = `${uri.replace(/\/?$/, '/')}${dbName}`;
 const PASSWORD = 'shutdown password 1';
@@ -38,20 +37,24 @@ interface RunningServer {
 }
 
 async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, [tsx, '--conditions=keycard-source', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      PORT: '0',
-      MONGO_URI: databaseUri,
-      JWT_SECRET: 'shutdown-test-signing-key-0123456789-abcdefghijklmnop',
-      BCRYPT_COST: '14',
-      LOG_LEVEL: 'info',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--conditions=keycard-source', '--import', 'tsx', 'src/server.ts'],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        PORT: '0',
+        MONGO_URI: databaseUri,
+        JWT_SECRET: 'shutdown-test-signing-key-0123456789-abcdefghijklmnop',
+        BCRYPT_COST: '14',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
     child.once('exit', (code) => resolve({ code, at: Date.now() })),

@@ -1,0 +1,119 @@
+// Starting and measuring the servers under comparison, each in a process of its own.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface Running {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url}: no answer within ${timeoutMs} ms`);
+}
+
+/**
+ * Starts `node args…` with its output discarded (a server's logs are still written: to
+ * /dev/null), and resolves once `probePath` answers on the given port.
+ */
+export async function startServer(options: {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  port: number;
+  probePath: string;
+}): Promise<Running> {
+  const devNull = openSync('/dev/null', 'w');
+  const child = spawn(process.execPath, options.args, {
+    env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(options.port) },
+    stdio: ['ignore', devNull, 'inherit'],
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitUntilAnswering(`${url}${options.probePath}`, child);
+  return {
+    name: options.name,
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Starts the embedded database in its own process and resolves with its URI. */
+export async function startDatabase(port: number): Promise<{ uri: string; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['packages/embedded-mongo/dist/cli.js', '--mode', 'wire', '--port', String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const uri = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`embedded database exited (${code})`)));
+  });
+  return {
+    uri,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds used so far by a process and all its descendants (a cluster's workers too). */
+export function cpuSeconds(pid: number): number {
+  let ticks: number;
+  try {
+    // Fields 14 and 15 (utime, stime) follow the command name in parentheses.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    ticks = Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+  return (
+    ticks / TICKS_PER_SECOND + childrenOf(pid).reduce((sum, child) => sum + cpuSeconds(child), 0)
+  );
+}

@@ -1,0 +1,230 @@
+// npm run bench:compare: keycard (built, production mode, logs on) against the tutorial
+// approach and Express returning a fixed JSON, each in its own process, on one embedded
+// MongoDB in its own process, loaded in turn by autocannon from this process, in rounds.
+// Everything talks to 127.0.0.1 only and stops by itself.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import bcrypt from 'bcryptjs';
+import { cpuSeconds, freePort, startDatabase, startServer, type Running } from './processes';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const COST = Number(process.env.BENCH_BCRYPT_COST ?? 12);
+const CONNECTIONS = 10;
+const FIXED_RATE = 100;
+const LOGIN_CLIENTS = 4;
+const SECRET = 'bench-compare-signing-key-0123456789-abcdefghijklmnop';
+const PASSWORD = 'benchmark password';
+
+interface Load {
+  rate: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpuMsPerRequest: number;
+}
+
+async function load(target: Running, token: string, rate?: number): Promise<Load> {
+  const pid = target.child.pid ?? 0;
+  const cpuBefore = cpuSeconds(pid);
+  const result = await autocannon({
+    url: `${target.url}/api/profile`,
+    headers: { authorization: `Bearer ${token}` },
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    ...(rate ? { overallRate: rate } : {}),
+  });
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return {
+    rate: result.requests.total / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuMsPerRequest: (cpu * 1000) / Math.max(1, result.requests.total),
+  };
+}
+
+async function signUp(target: Running, email: string): Promise<string> {
+  const response = await fetch(`${target.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Bench', email, password: PASSWORD }),
+  });
+  const body = (await response.json()) as { token?: string };
+  if (!body.token) throw new Error(`${target.name}: register answered ${response.status}`);
+  return body.token;
+}
+
+/** Profile load at a fixed rate while LOGIN_CLIENTS log in continuously. */
+async function underLogins(target: Running, token: string, email: string) {
+  let running = true;
+  let logins = 0;
+  const started = Date.now();
+  const loops = Array.from({ length: LOGIN_CLIENTS }, async () => {
+    while (running) {
+      const response = await fetch(`${target.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) logins += 1;
+    }
+  });
+  const result = await load(target, token, FIXED_RATE);
+  running = false;
+  await Promise.all(loops);
+  return { ...result, loginsPerSecond: logins / ((Date.now() - started) / 1000) };
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+function hashMilliseconds(): number {
+  const hash = bcrypt.hashSync(PASSWORD, COST);
+  const started = performance.now();
+  for (let i = 0; i < 3; i += 1) bcrypt.compareSync(PASSWORD, hash);
+  return (performance.now() - started) / 3;
+}
+
+async function startTargets(uri: string) {
+  const tsx = ['--conditions=keycard-source', '--import', 'tsx'];
+  const base = { JWT_SECRET: SECRET, BCRYPT_COST: String(COST) };
+  const keycard = (workers: number) =>
+    freePort().then((port) =>
+      startServer({
+        name: workers > 1 ? `keycard (${workers} workers)` : 'keycard',
+        args: ['dist/server.js'],
+        env: {
+          ...base,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'info',
+          MONGO_URI: `${uri}compare_keycard`,
+          WEB_CONCURRENCY: String(workers),
+        },
+        port,
+        probePath: '/health',
+      }),
+    );
+  return {
+    express: await startServer({
+      name: 'Express fixed JSON',
+      args: [...tsx, 'bench/compare/express-fixed.ts'],
+      env: {},
+      port: await freePort(),
+      probePath: '/api/profile',
+    }),
+    tutorial: await startServer({
+      name: 'tutorial approach',
+      args: [...tsx, 'bench/compare/tutorial-server.ts'],
+      env: { ...base, MONGO_URI: `${uri}compare_tutorial` },
+      port: await freePort(),
+      probePath: '/api/profile',
+    }),
+    keycard: await keycard(1),
+    keycardCluster: await keycard(2),
+  };
+}
+
+async function main(): Promise<void> {
+  const database = await startDatabase(await freePort());
+  const targets = await startTargets(database.uri);
+  const tokens = {
+    express: 'none',
+    tutorial: await signUp(targets.tutorial, 'tutorial@example.com'),
+    keycard: await signUp(targets.keycard, 'keycard@example.com'),
+    keycardCluster: await signUp(targets.keycardCluster, 'keycard2@example.com'),
+  };
+  const order = ['express', 'tutorial', 'keycard', 'keycardCluster'] as const;
+  const rounds: Record<(typeof order)[number], Load[]> = {
+    express: [],
+    tutorial: [],
+    keycard: [],
+    keycardCluster: [],
+  };
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    for (const name of order) {
+      rounds[name].push(await load(targets[name], tokens[name]));
+      console.error(
+        `round ${round}: ${targets[name].name} ${rounds[name].at(-1)?.rate.toFixed(0)} req/s`,
+      );
+    }
+  }
+  const summary = Object.fromEntries(
+    order.map((name) => [
+      name,
+      {
+        name: targets[name].name,
+        rate: median(rounds[name].map((r) => r.rate)),
+        p50: median(rounds[name].map((r) => r.p50)),
+        p99: median(rounds[name].map((r) => r.p99)),
+        cpuMsPerRequest: median(rounds[name].map((r) => r.cpuMsPerRequest)),
+        errors: rounds[name].reduce((sum, r) => sum + r.errors, 0),
+        rounds: rounds[name].map((r) => Math.round(r.rate)),
+      },
+    ]),
+  ) as Record<(typeof order)[number], Load & { name: string; rounds: number[] }>;
+
+  const loginRows = {
+    keycard: {
+      idle: await load(targets.keycard, tokens.keycard, FIXED_RATE),
+      busy: await underLogins(targets.keycard, tokens.keycard, 'keycard@example.com'),
+    },
+    tutorial: {
+      idle: await load(targets.tutorial, tokens.tutorial, FIXED_RATE),
+      busy: await underLogins(targets.tutorial, tokens.tutorial, 'tutorial@example.com'),
+    },
+  };
+  const hashMs = hashMilliseconds();
+  const ceiling = (availableParallelism() * 1000) / hashMs;
+
+  for (const target of Object.values(targets)) await target.stop();
+  await database.stop();
+  report({ summary, loginRows, hashMs, ceiling });
+}
+
+function report(results: {
+  summary: Record<string, Load & { name: string; rounds: number[] }>;
+  loginRows: Record<string, { idle: Load; busy: Load & { loginsPerSecond: number } }>;
+  hashMs: number;
+  ceiling: number;
+}): void {
+  const { summary, loginRows, hashMs, ceiling } = results;
+  const express = summary.express?.rate ?? 1;
+  const tutorial = summary.tutorial?.rate ?? 1;
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, node ${process.version}`;
+  const lines = [
+    `${machine}; autocannon ${CONNECTIONS} connections, ${SECONDS} s x ${ROUNDS} rounds (median); embedded MongoDB in its own process`,
+    '',
+    '| GET /api/profile | req/s | p50 ms | p99 ms | CPU ms/req (server) | vs tutorial | vs Express |',
+    '|---|---|---|---|---|---|---|',
+    ...Object.values(summary).map(
+      (row) =>
+        `| ${row.name} | ${row.rate.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.cpuMsPerRequest.toFixed(3)} | ` +
+        `${(row.rate / tutorial).toFixed(2)}x | ${((100 * row.rate) / express).toFixed(0)}% |`,
+    ),
+    '',
+    `| ${FIXED_RATE} req/s offered while ${LOGIN_CLIENTS} clients log in (bcrypt cost ${COST}) | delivered req/s | p99 ms | idle p99 ms | logins/s | of ceiling |`,
+    '|---|---|---|---|---|---|',
+    ...Object.entries(loginRows).map(
+      ([name, row]) =>
+        `| ${name} | ${row.busy.rate.toFixed(1)} | ${row.busy.p99} | ${row.idle.p99} | ` +
+        `${row.busy.loginsPerSecond.toFixed(2)} | ${((100 * row.busy.loginsPerSecond) / ceiling).toFixed(0)}% |`,
+    ),
+    '',
+    `login ceiling: ${availableParallelism()} cores / ${hashMs.toFixed(0)} ms per hash = ${ceiling.toFixed(2)} logins/s`,
+  ];
+  console.log(lines.join('\n'));
+  const directory = join(__dirname, '..', 'results');
+  mkdirSync(directory, { recursive: true });
+  const json = JSON.stringify({ at: new Date().toISOString(), machine, ...results }, null, 2);
+  writeFileSync(join(directory, 'compare-latest.json'), `${json}\n`);
+  writeFileSync(join(directory, 'compare-latest.md'), `${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
