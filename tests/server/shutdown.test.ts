@@ -89,6 +89,9 @@ function login(url: string, email: string) {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Each case starts a real process from source: seconds on a busy machine.
+jest.setTimeout(60_000);
+
 describe('a real keycard process receiving SIGTERM', () => {
   it('lets a login whose hash is running finish with 200, refuses new connections, exits 0', async () => {
     const server = await startServer({});

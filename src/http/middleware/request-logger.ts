@@ -1,37 +1,52 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pinoHttp } from 'pino-http';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../../logger';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** This request's logger: every line it writes carries the request id. */
+    log: Logger;
+  }
+}
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Access log and a request id on every line and in X-Request-Id (a caller's own id is kept). */
-export function requestLogger(logger: Logger) {
-  return pinoHttp({
-    logger,
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'requestId' },
-    genReqId(req: IncomingMessage, res: ServerResponse) {
-      const incoming = req.headers['x-request-id'];
-      const id =
-        typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    // Allowlists: headers (Authorization, Cookie, Set-Cookie) and query strings are never
-    // logged, so no token can reach a log line through them.
-    serializers: {
-      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
-        method: req.method,
-        path: req.url?.split('?')[0],
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
-    // The error handler logs each 5xx once at error level, with its cause; the access line
-    // only notes it.
-    customLogLevel(_req, res) {
-      return res.statusCode >= 500 ? 'warn' : 'info';
-    },
-  });
+/**
+ * One access line per request and a request id on every line and in X-Request-Id (a caller's
+ * own id is kept). Only the method, the path without its query, the address and the status
+ * are logged: headers (Authorization, Cookie, Set-Cookie) and query strings never are, so no
+ * token can reach a log line through them. The per-request child logger is only made when
+ * something logs through it (an audit event, an error), which most requests never do.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = performance.now();
+    let child: Logger | undefined;
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      get: () => (child ??= logger.child({ requestId })),
+    });
+    res.once('close', () => {
+      const fields = {
+        requestId,
+        req: {
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          remoteAddress: req.socket.remoteAddress,
+        },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      };
+      // The error handler logs each 5xx once at error level, with its cause; the access line
+      // only notes it.
+      if (!res.writableFinished) logger.warn(fields, 'request aborted');
+      else if (res.statusCode >= 500) logger.warn(fields, 'request completed');
+      else logger.info(fields, 'request completed');
+    });
+    next();
+  };
 }
