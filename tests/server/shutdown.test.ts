@@ -62,7 +62,7 @@ async function startServer(env: Record<string, string>): Promise<RunningServer> 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no listen line:\n${output.join('')}`)),
-      20_000,
+      45_000,
     );
     const read = (chunk: Buffer) => {
       output.push(chunk.toString());
