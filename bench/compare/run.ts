@@ -138,6 +138,8 @@ async function main(): Promise<void> {
     keycardCluster: await signUp(targets.keycardCluster, 'keycard2@example.com'),
   };
   const order = ['express', 'tutorial', 'keycard', 'keycardCluster'] as const;
+  // BENCH_TARGETS=keycard,express narrows the rounds (the table then shows only those).
+  const chosen = (process.env.BENCH_TARGETS ?? order.join(',')).split(',');
   const rounds: Record<(typeof order)[number], Load[]> = {
     express: [],
     tutorial: [],
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     keycardCluster: [],
   };
   for (let round = 1; round <= ROUNDS; round += 1) {
-    for (const name of order) {
+    for (const name of order.filter((candidate) => chosen.includes(candidate))) {
       rounds[name].push(await load(targets[name], tokens[name]));
       console.error(
         `round ${round}: ${targets[name].name} ${rounds[name].at(-1)?.rate.toFixed(0)} req/s`,
@@ -153,30 +155,35 @@ async function main(): Promise<void> {
     }
   }
   const summary = Object.fromEntries(
-    order.map((name) => [
-      name,
-      {
-        name: targets[name].name,
-        rate: median(rounds[name].map((r) => r.rate)),
-        p50: median(rounds[name].map((r) => r.p50)),
-        p99: median(rounds[name].map((r) => r.p99)),
-        cpuMsPerRequest: median(rounds[name].map((r) => r.cpuMsPerRequest)),
-        errors: rounds[name].reduce((sum, r) => sum + r.errors, 0),
-        rounds: rounds[name].map((r) => Math.round(r.rate)),
-      },
-    ]),
+    order
+      .filter((candidate) => chosen.includes(candidate))
+      .map((name) => [
+        name,
+        {
+          name: targets[name].name,
+          rate: median(rounds[name].map((r) => r.rate)),
+          p50: median(rounds[name].map((r) => r.p50)),
+          p99: median(rounds[name].map((r) => r.p99)),
+          cpuMsPerRequest: median(rounds[name].map((r) => r.cpuMsPerRequest)),
+          errors: rounds[name].reduce((sum, r) => sum + r.errors, 0),
+          rounds: rounds[name].map((r) => Math.round(r.rate)),
+        },
+      ]),
   ) as Record<(typeof order)[number], Load & { name: string; rounds: number[] }>;
 
-  const loginRows = {
-    keycard: {
-      idle: await load(targets.keycard, tokens.keycard, FIXED_RATE),
-      busy: await underLogins(targets.keycard, tokens.keycard, 'keycard@example.com'),
-    },
-    tutorial: {
-      idle: await load(targets.tutorial, tokens.tutorial, FIXED_RATE),
-      busy: await underLogins(targets.tutorial, tokens.tutorial, 'tutorial@example.com'),
-    },
-  };
+  const loginRows: Record<string, { idle: Load; busy: Load & { loginsPerSecond: number } }> =
+    process.env.BENCH_SKIP_LOGINS
+      ? {}
+      : {
+          keycard: {
+            idle: await load(targets.keycard, tokens.keycard, FIXED_RATE),
+            busy: await underLogins(targets.keycard, tokens.keycard, 'keycard@example.com'),
+          },
+          tutorial: {
+            idle: await load(targets.tutorial, tokens.tutorial, FIXED_RATE),
+            busy: await underLogins(targets.tutorial, tokens.tutorial, 'tutorial@example.com'),
+          },
+        };
   const hashMs = hashMilliseconds();
   const ceiling = (availableParallelism() * 1000) / hashMs;
 
