@@ -49,6 +49,10 @@ export interface Config {
   passwordQueueMaxWaitSeconds: number;
   /** How long start-up waits for MongoDB to answer before it gives up. */
   mongoConnectTimeoutSeconds: number;
+  /** Whether GET /demo serves the browser demo. */
+  demoPage: boolean;
+  /** SameSite of the refresh and device cookies; `none` always comes with Secure. */
+  refreshCookieSameSite: Env['REFRESH_COOKIE_SAMESITE'];
 }
 
 export class ConfigError extends Error {
@@ -124,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     shutdownTimeoutSeconds,
     passwordQueueMaxWaitSeconds,
     mongoConnectTimeoutSeconds,
+    // A demo that signs people in is a development aid: production must ask for it.
+    demoPage:
+      values.DEMO_PAGE === undefined ? !production : ['true', 'on'].includes(values.DEMO_PAGE),
+    refreshCookieSameSite: values.REFRESH_COOKIE_SAMESITE,
   });
 }
 
