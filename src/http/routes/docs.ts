@@ -33,7 +33,9 @@ export function createDocsRouter(document: OpenApiDocument): Router {
       validatorUrl: null,
       // "Try it out" on the refresh and logout routes needs the cookie sent along.
       withCredentials: true,
-      tryItOutEnabled: false,
+      // The standalone layout's top bar draws its logo with an inline <style>, which the CSP
+      // refuses; the base layout has no top bar, and the page needs no URL box.
+      layout: 'BaseLayout',
     },
   });
   const docs = Router();
