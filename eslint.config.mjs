@@ -27,4 +27,9 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    // Jest loads reporters without a transform, so this one is plain JavaScript for Node.
+    files: ['tests/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 );
