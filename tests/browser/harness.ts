@@ -28,12 +28,12 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<Listening> {
+async function listen(handler: Parameters<typeof createServer>[1], port = 0): Promise<Listening> {
   const server: Server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `http://127.0.0.1:${address.port}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -63,7 +63,7 @@ export async function startKeycard(label: string, env: Record<string, string> = 
  * The demo's own files served by another server, as a frontend on another origin would be:
  * its CSP lets the page talk to itself and to keycard, nothing else.
  */
-export async function serveDemoElsewhere(keycardOrigin: string): Promise<Listening> {
+export async function serveDemoElsewhere(keycardOrigin: string, port = 0): Promise<Listening> {
   const app = express();
   app.use((_req, res, next) => {
     res.set(
@@ -74,7 +74,7 @@ export async function serveDemoElsewhere(keycardOrigin: string): Promise<Listeni
   });
   app.get(['/demo', '/demo/'], (_req, res) => res.sendFile(join(DEMO_FILES, 'index.html')));
   app.use('/demo', express.static(DEMO_FILES, { index: false }));
-  return listen(app);
+  return listen(app, port);
 }
 
 /** One fresh Chromium profile, and everything the page did that a test may want to check. */
@@ -120,7 +120,9 @@ export async function openBrowser(keycardOrigin: string): Promise<BrowserSession
     const url = new URL(response.url());
     const isJson = (response.headers()['content-type'] ?? '').includes('application/json');
     if (url.origin !== keycardOrigin || response.request().method() === 'OPTIONS') return;
-    const text = isJson ? await response.text().catch(() => '') : '';
+    // A body is gone once the page navigated away; such a response cannot be checked.
+    const text = isJson ? await response.text().catch(() => undefined) : '';
+    if (text === undefined) return;
     const { problem } = check({
       method: response.request().method(),
       path: url.pathname + url.search,
