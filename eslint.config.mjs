@@ -15,4 +15,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The demo page's module runs in the browser, as it is, with no build step.
+    files: ['src/http/pages/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'location', 'localStorage', 'fetch', 'FormData', 'URL', 'URLSearchParams'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
+  {
+    // Jest loads reporters without a transform, so this one is plain JavaScript for Node.
+    files: ['tests/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 );

@@ -1,4 +1,16 @@
 import type { Config } from 'jest';
+import { browserRequired, findChromium } from './tests/browser/chromium';
+
+const chromium = findChromium();
+if (!chromium.found) {
+  const reason =
+    `no Chromium at ${chromium.path} (set CHROMIUM_PATH, or install Debian's chromium package: ` +
+    'apt-get install chromium)';
+  if (browserRequired()) {
+    throw new Error(`KEYCARD_REQUIRE_BROWSER=1 but ${reason}`);
+  }
+  console.log(`\nBrowser tests SKIPPED: ${reason}. tests/browser/ is not run.\n`);
+}
 
 const keycard: Config = {
   displayName: 'keycard',
@@ -7,6 +19,10 @@ const keycard: Config = {
   testEnvironmentOptions: { customExportConditions: ['keycard-source', 'node', 'node-addons'] },
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // Without a browser, the browser tests are not registered at all (nothing is left skipped).
+  testPathIgnorePatterns: chromium.found
+    ? ['/node_modules/']
+    : ['/node_modules/', '/tests/browser/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
@@ -16,6 +32,8 @@ const keycard: Config = {
 const config: Config = {
   projects: [keycard, '<rootDir>/packages/embedded-mongo'],
   testTimeout: 20_000,
+  // Fails a full run in which an operation of /openapi.json was never exercised.
+  reporters: ['default', '<rootDir>/tests/setup/openapi-coverage-reporter.mjs'],
 };
 
 export default config;

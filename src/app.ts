@@ -6,7 +6,10 @@ import { requestLogger } from './http/middleware/request-logger';
 import { requireJsonBody } from './http/middleware/require-json';
 import { corsPolicy, noStore, securityHeaders } from './http/middleware/security-headers';
 import { createAdminRouter } from './http/routes/admin';
+import { openApiDocument, endpointList } from './http/openapi/document';
 import { createAuthRouter } from './http/routes/auth';
+import { createDemoRouter } from './http/routes/demo';
+import { createDocsRouter } from './http/routes/docs';
 import { createProfileRouter } from './http/routes/profile';
 import { createRootRouter } from './http/routes/root';
 import { createSessionsRouter } from './http/routes/sessions';
@@ -32,7 +35,9 @@ export function createApp(context: AppContext, options: { lifecycle?: Lifecycle 
   );
   app.use('/api', noStore);
 
-  app.use(createRootRouter(context.connection, lifecycle));
+  app.use(createRootRouter(context.connection, lifecycle, endpointList()));
+  app.use(createDocsRouter(openApiDocument()));
+  if (config.demoPage) app.use(createDemoRouter());
   app.use('/api/auth', createAuthRouter(context), createSessionsRouter(context));
   app.use('/api/profile', createProfileRouter(context));
   app.use('/api/admin', createAdminRouter(context));

@@ -244,3 +244,34 @@ describe('loadConfig for sessions, rotation and limits', () => {
     ]);
   });
 });
+
+describe('loadConfig for the pages and the refresh cookie', () => {
+  it('serves the demo by default outside production, not in production', () => {
+    expect(loadConfig({}).demoPage).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).demoPage).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      MONGO_URI: 'mongodb://db/keycard',
+      JWT_SECRET: GOOD_SECRET,
+    };
+    expect(loadConfig(production).demoPage).toBe(false);
+    expect(loadConfig({ ...production, DEMO_PAGE: 'on' }).demoPage).toBe(true);
+    expect(loadConfig({ ...production, DEMO_PAGE: 'true' }).demoPage).toBe(true);
+    expect(loadConfig({ DEMO_PAGE: 'off' }).demoPage).toBe(false);
+    expect(loadConfig({ DEMO_PAGE: 'false' }).demoPage).toBe(false);
+  });
+
+  it('reads REFRESH_COOKIE_SAMESITE, strict by default', () => {
+    expect(loadConfig({}).refreshCookieSameSite).toBe('strict');
+    for (const value of ['strict', 'lax', 'none'] as const) {
+      expect(loadConfig({ REFRESH_COOKIE_SAMESITE: value }).refreshCookieSameSite).toBe(value);
+    }
+  });
+
+  it('refuses anything else for both, naming the variable', () => {
+    expect(problemsOf({ DEMO_PAGE: 'maybe', REFRESH_COOKIE_SAMESITE: 'None' })).toEqual([
+      'DEMO_PAGE: must be one of on, off, true, false',
+      'REFRESH_COOKIE_SAMESITE: must be one of strict, lax, none',
+    ]);
+  });
+});

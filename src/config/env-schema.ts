@@ -61,6 +61,17 @@ export const envSchema = z.object({
       .default(1),
   ),
   PASSWORD_QUEUE_MAX_WAIT: text('2s'),
+  // Unset: on outside production, off in production (see loadConfig).
+  DEMO_PAGE: optionalText.pipe(
+    z
+      .enum(['true', 'false', 'on', 'off'], { error: 'must be one of on, off, true, false' })
+      .optional(),
+  ),
+  REFRESH_COOKIE_SAMESITE: optionalText.pipe(
+    z
+      .enum(['strict', 'lax', 'none'], { error: 'must be one of strict, lax, none' })
+      .default('strict'),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;

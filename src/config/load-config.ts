@@ -56,6 +56,10 @@ export interface Config {
   webConcurrency: number;
   /** bcrypt threads in this process's pool. */
   hasherThreads: number;
+  /** Whether GET /demo serves the browser demo. */
+  demoPage: boolean;
+  /** SameSite of the refresh and device cookies; `none` always comes with Secure. */
+  refreshCookieSameSite: Env['REFRESH_COOKIE_SAMESITE'];
 }
 
 export class ConfigError extends Error {
@@ -144,6 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     webConcurrency,
     // The cores are shared between the workers' hash pools, at least one thread each.
     hasherThreads: Math.max(1, Math.floor(cores / webConcurrency)),
+    // A demo that signs people in is a development aid: production must ask for it.
+    demoPage:
+      values.DEMO_PAGE === undefined ? !production : ['true', 'on'].includes(values.DEMO_PAGE),
+    refreshCookieSameSite: values.REFRESH_COOKIE_SAMESITE,
   });
 }
 

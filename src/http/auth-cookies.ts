@@ -34,24 +34,36 @@ export function readDeviceToken(req: Request): string | undefined {
 
 /**
  * A cookie is sent by the browser on its own, so a request it authenticates could have been
- * triggered by another site: only an allowed Origin may use it (SameSite=Strict is the first
- * line, this is the second, and it also covers browsers without SameSite).
+ * triggered by another site: only an allowed Origin may use it (SameSite is the first line,
+ * this is the second, and it also covers browsers without SameSite). keycard's own origin is
+ * allowed too, for its /demo and /docs pages: a browser never lets another site claim it.
  */
 export function assertAllowedOrigin(req: Request, config: Pick<Config, 'corsOrigins'>): void {
   const origin = req.get('origin');
-  if (!origin || !config.corsOrigins.includes(origin)) {
+  if (!origin || !(config.corsOrigins.includes(origin) || origin === ownOriginOf(req))) {
     throw new KeycardError('csrf_rejected');
   }
 }
 
-function cookieOptions(req: Request, config: Pick<Config, 'nodeEnv'>) {
+/** The origin this request was addressed to, as the browser that sent it would write it. */
+function ownOriginOf(req: Request): string | undefined {
+  const host = req.get('host');
+  return host ? `${req.protocol}://${host}` : undefined;
+}
+
+type CookieConfig = Pick<Config, 'nodeEnv' | 'refreshCookieSameSite'>;
+
+function cookieOptions(req: Request, config: CookieConfig) {
+  const sameSite = config.refreshCookieSameSite;
   // Plain http is tolerated only for local development; anywhere else the cookie must never
-  // travel unencrypted.
-  const insecureAllowed = config.nodeEnv !== 'production' && LOCAL_HOSTS.has(req.hostname);
+  // travel unencrypted. SameSite=None without Secure is refused by browsers, so it always
+  // has Secure (Chromium accepts a Secure cookie from http://localhost and 127.0.0.1).
+  const insecureAllowed =
+    sameSite !== 'none' && config.nodeEnv !== 'production' && LOCAL_HOSTS.has(req.hostname);
   return {
     httpOnly: true,
     secure: !insecureAllowed,
-    sameSite: 'strict' as const,
+    sameSite,
     path: REFRESH_COOKIE_PATH,
   };
 }
@@ -59,7 +71,7 @@ function cookieOptions(req: Request, config: Pick<Config, 'nodeEnv'>) {
 export function setRefreshCookie(
   req: Request,
   res: Response,
-  config: Pick<Config, 'nodeEnv'>,
+  config: CookieConfig,
   token: string,
   secondsLeft: number,
 ): void {
@@ -69,7 +81,7 @@ export function setRefreshCookie(
 export function setDeviceCookie(
   req: Request,
   res: Response,
-  config: Pick<Config, 'nodeEnv'>,
+  config: CookieConfig,
   token: string,
 ): void {
   res.cookie(DEVICE_COOKIE, token, {
@@ -78,10 +90,6 @@ export function setDeviceCookie(
   });
 }
 
-export function clearRefreshCookie(
-  req: Request,
-  res: Response,
-  config: Pick<Config, 'nodeEnv'>,
-): void {
+export function clearRefreshCookie(req: Request, res: Response, config: CookieConfig): void {
   res.clearCookie(REFRESH_COOKIE, cookieOptions(req, config));
 }

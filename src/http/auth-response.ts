@@ -1,26 +1,18 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config/load-config';
-import type { PublicUser } from '../core/public-user';
+import type { z } from 'zod';
 import type { SignedIn } from '../core/sign-in';
 import { setDeviceCookie, setRefreshCookie } from './auth-cookies';
+import type { authResponseSchema } from './schemas/response-schemas';
 
-export interface AuthResponse {
-  token: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  /** Left out when the client asked for the refresh token in a cookie. */
-  refreshToken?: string;
-  refreshExpiresIn: number;
-  /** Sent back in X-Device-Token at the next login, it marks this client as a known device. */
-  deviceToken?: string;
-  user: PublicUser;
-}
+/** The body of every sign-in, as the OpenAPI document describes it. */
+export type AuthResponse = z.output<typeof authResponseSchema>;
 
 /** Sends the tokens, with the refresh token in a cookie instead of the body when asked. */
 export function sendSignedIn(
   req: Request,
   res: Response,
-  config: Pick<Config, 'nodeEnv'>,
+  config: Pick<Config, 'nodeEnv' | 'refreshCookieSameSite'>,
   signedIn: SignedIn,
   options: { status: number; useCookie: boolean },
 ): void {

@@ -167,6 +167,21 @@ describe('GET /api/profile authentication', () => {
     expect(response.status).toBe(200);
   });
 
+  it('with a short ACCESS_TOKEN_TTL, allows at most a tenth of it for clock skew', async () => {
+    const shortLived = await createTestApp('authenticate_short_ttl', { ACCESS_TOKEN_TTL: '2s' });
+    try {
+      const created = await createUser(shortLived);
+      await request(shortLived.app).get('/api/profile').set(bearer(created.token)).expect(200);
+      const ids = { sub: created.user.id as string, sid: created.sessionId };
+      const expired = sign(claims({ ...ids, iat: now() - 3, exp: now() - 1 }));
+      const response = await request(shortLived.app).get('/api/profile').set(bearer(expired));
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('token_expired');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it('when a forged token is also expired, says invalid_token, not token_expired', async () => {
     const token = sign(claims({ exp: now() - 100 }), {
       secret: 'another-secret-of-sufficient-length-000000',

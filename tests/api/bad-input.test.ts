@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 let testApp: TestApp;
@@ -8,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => testApp.close());
 
 function expectJsonError(
-  response: request.Response,
+  response: Response,
   status: number,
   body: { error: string; code: string },
 ): void {

@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 const apps: TestApp[] = [];
@@ -18,7 +19,7 @@ function login(testApp: TestApp, email: string, password: string, forwardedFor?:
   return call.send({ email, password });
 }
 
-function expectTooManyRequests(response: request.Response): number {
+function expectTooManyRequests(response: Response): number {
   expect(response.status).toBe(429);
   expect(response.body).toEqual({
     error: 'Too many requests, try again later',

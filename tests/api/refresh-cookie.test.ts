@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { createTestApp, request, type TestApp } from '../helpers/test-app';
 
 const APP_ORIGIN = 'http://app.example.com';
@@ -20,7 +21,7 @@ async function registerWithCookie(app = testApp) {
     .expect(201);
 }
 
-function refreshCookieOf(response: request.Response): string {
+function refreshCookieOf(response: Response): string {
   const header = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
   const cookie = header.find((value) => value.startsWith('keycard_refresh='));
   if (!cookie) throw new Error('no keycard_refresh cookie was set');
@@ -124,4 +125,78 @@ describe('refresh token in a cookie', () => {
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('csrf_rejected');
   });
+});
+
+describe('the refresh cookie from keycard’s own origin (the /demo and /docs pages)', () => {
+  it('is accepted when Origin is the very origin the request was sent to', async () => {
+    const registered = await registerWithCookie();
+    const cookie = cookiePair(refreshCookieOf(registered));
+    const response = await request(testApp.app)
+      .post('/api/auth/refresh')
+      .set('Cookie', cookie)
+      .set('Host', 'localhost:3000')
+      .set('Origin', 'http://localhost:3000');
+    expect(response.status).toBe(200);
+  });
+
+  it('is refused from the same host on another port or scheme', async () => {
+    const registered = await registerWithCookie();
+    const cookie = cookiePair(refreshCookieOf(registered));
+    for (const origin of ['http://127.0.0.1', 'https://127.0.0.1', 'http://127.0.0.1:1']) {
+      const response = await request(testApp.app)
+        .post('/api/auth/refresh')
+        .set('Cookie', cookie)
+        .set('Host', '127.0.0.1:4000')
+        .set('Origin', origin);
+      expect({ origin, status: response.status }).toEqual({ origin, status: 403 });
+    }
+    const same = await request(testApp.app)
+      .post('/api/auth/refresh')
+      .set('Cookie', cookie)
+      .set('Host', '127.0.0.1:4000')
+      .set('Origin', 'http://127.0.0.1:4000');
+    expect(same.status).toBe(200);
+  });
+});
+
+describe('REFRESH_COOKIE_SAMESITE', () => {
+  it.each([
+    ['lax', /; SameSite=Lax(;|$)/, false],
+    ['none', /; SameSite=None(;|$)/, true],
+    ['strict', /; SameSite=Strict(;|$)/, false],
+  ])(
+    '%s: the refresh and device cookies carry it, Secure on localhost only with none',
+    async (sameSite, attribute, secure) => {
+      const app = await createTestApp(`refresh_cookie_${sameSite}`, {
+        CORS_ORIGINS: APP_ORIGIN,
+        REFRESH_COOKIE_SAMESITE: sameSite,
+      });
+      try {
+        const registered = await registerWithCookie(app);
+        const login = await request(app.app)
+          .post('/api/auth/login')
+          .set(COOKIE_MODE)
+          .send({ email: registered.body.user.email, password: 'password-123' })
+          .expect(200);
+        const cookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+        expect(cookies.map((cookie) => cookie.split('=')[0]).sort()).toEqual([
+          'keycard_device',
+          'keycard_refresh',
+        ]);
+        for (const cookie of cookies) {
+          expect(cookie).toMatch(attribute);
+          expect(/; Secure(;|$)/.test(cookie)).toBe(secure);
+        }
+        const logout = await request(app.app)
+          .post('/api/auth/logout')
+          .set('Origin', APP_ORIGIN)
+          .set('Cookie', cookiePair(refreshCookieOf(login)));
+        expect(logout.status).toBe(204);
+        // Clearing must name the same attributes, or a browser keeps the old cookie.
+        expect(refreshCookieOf(logout)).toMatch(attribute);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });

@@ -1,3 +1,4 @@
+import type { Response } from 'supertest';
 import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
 
 const ALLOWED = 'https://app.example.com';
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => testApp.close());
 
-function expectHardened(response: request.Response): void {
+function expectHardened(response: Response): void {
   expect(response.headers['x-powered-by']).toBeUndefined();
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");

@@ -2,7 +2,6 @@ import jwt from 'jsonwebtoken';
 import { keyIdOf } from '../../src/core/tokens';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
-import request from 'supertest';
 import { createApp } from '../../src/app';
 import { startSession } from '../../src/core/sessions';
 import { loadConfig, type Config } from '../../src/config/load-config';
@@ -115,7 +114,7 @@ export function bearer(token: string): { Authorization: string } {
   return { Authorization: `Bearer ${token}` };
 }
 
-export { request };
+export { request } from './checked-request';
 
 /**
  * Signs claims the way keycard does (HS256, typ at+jwt, kid of the secret) with any secret,

@@ -18,6 +18,23 @@ export function securityHeaders(config: Pick<Config, 'nodeEnv'>): RequestHandler
   });
 }
 
+/**
+ * The Content-Security-Policy of an HTML page keycard serves (/docs, /demo), in place of the
+ * API's `default-src 'none'`: the page's own origin only, nothing inline, nothing framed.
+ */
+export function pageSecurityPolicy(directives: Record<string, string[]>): RequestHandler {
+  return helmet.contentSecurityPolicy({
+    useDefaults: false,
+    directives: {
+      baseUri: ["'none'"],
+      objectSrc: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      ...directives,
+    },
+  });
+}
+
 export function corsPolicy(config: Pick<Config, 'corsOrigins'>): RequestHandler {
   return cors({
     // Only the configured origins, echoed one at a time: never "*", never "null", never an

@@ -1,6 +1,4 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
-import { loginSchema, registerSchema } from '../../core/credentials';
 import { KeycardError, ValidationError } from '../../core/errors';
 import type { AppContext } from '../../context';
 import { sendSignedIn } from '../auth-response';
@@ -8,16 +6,13 @@ import { callerOf } from '../caller';
 import { readBearerToken } from '../middleware/authenticate';
 import { rateLimitByIp } from '../middleware/rate-limit';
 import { parseInput } from '../parse-input';
+import { loginBody, refreshBody, registerBody } from '../schemas/request-schemas';
 import {
   assertAllowedOrigin,
   clearRefreshCookie,
   readRefreshCookie,
   wantsCookieTransport,
 } from '../auth-cookies';
-
-const refreshBodySchema = z
-  .object({ refreshToken: z.string({ error: 'must be a string' }).optional() })
-  .optional();
 
 /** Signing up, logging in, refreshing and logging out: everything that hands out tokens. */
 export function createAuthRouter(context: AppContext): Router {
@@ -26,7 +21,7 @@ export function createAuthRouter(context: AppContext): Router {
 
   /** The refresh token from the body, or else from the cookie (then only from allowed origins). */
   function presentedRefreshToken(req: Request): { token?: string; fromCookie: boolean } {
-    const body = parseInput(refreshBodySchema, req.body);
+    const body = parseInput(refreshBody, req.body);
     if (body?.refreshToken !== undefined) return { token: body.refreshToken, fromCookie: false };
     const cookie = readRefreshCookie(req);
     if (cookie === undefined) return { fromCookie: false };
@@ -35,7 +30,7 @@ export function createAuthRouter(context: AppContext): Router {
   }
 
   const register: RequestHandler = async (req, res) => {
-    const input = parseInput(registerSchema, req.body);
+    const input = parseInput(registerBody, req.body);
     const signedIn = await context.accounts.register(input, callerOf(req));
     sendSignedIn(req, res, config, signedIn, { status: 201, useCookie: wantsCookieTransport(req) });
   };
@@ -44,7 +39,7 @@ export function createAuthRouter(context: AppContext): Router {
   router.post('/signup', registerLimit, register);
 
   router.post('/login', rateLimitByIp(limiters.loginPerIp), async (req, res) => {
-    const input = parseInput(loginSchema, req.body);
+    const input = parseInput(loginBody, req.body);
     const signedIn = await context.accounts.login(input, callerOf(req));
     sendSignedIn(req, res, config, signedIn, { status: 200, useCookie: wantsCookieTransport(req) });
   });

@@ -1,18 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { nameSchema, passwordSchema } from '../../core/credentials';
 import { toPublicUser } from '../../core/public-user';
 import type { AppContext } from '../../context';
 import { callerOf } from '../caller';
 import { authenticate, authenticated } from '../middleware/authenticate';
 import { parseInput } from '../parse-input';
-
-const profileUpdateSchema = z.object({ name: nameSchema });
-
-const passwordChangeSchema = z.object({
-  currentPassword: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
-  newPassword: passwordSchema,
-});
+import { passwordChangeBody, profileUpdateBody } from '../schemas/request-schemas';
 
 export function createProfileRouter(context: AppContext): Router {
   const router = Router();
@@ -23,12 +15,12 @@ export function createProfileRouter(context: AppContext): Router {
   });
 
   router.patch('/', async (req, res) => {
-    const { name } = parseInput(profileUpdateSchema, req.body);
+    const { name } = parseInput(profileUpdateBody, req.body);
     res.json({ user: await context.accounts.rename(authenticated(req).userId, name) });
   });
 
   router.put('/password', async (req, res) => {
-    const change = parseInput(passwordChangeSchema, req.body);
+    const change = parseInput(passwordChangeBody, req.body);
     const { userId, sessionId, user } = authenticated(req);
     await context.accounts.changePassword(
       { userId, sessionId, email: user.email },

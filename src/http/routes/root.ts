@@ -5,32 +5,20 @@ import type { Lifecycle } from '../drain';
 
 const PING_TIMEOUT_MS = 2000;
 
-export function createRootRouter(connection: Connection, lifecycle: Lifecycle): Router {
+/** GET / and GET /health. `endpoints` is the OpenAPI document's list of operations. */
+export function createRootRouter(
+  connection: Connection,
+  lifecycle: Lifecycle,
+  endpoints: readonly string[],
+): Router {
   const router = Router();
 
   router.get('/', (_req, res) => {
     res.json({
       name: 'keycard',
       description: 'JWT authentication API',
-      endpoints: [
-        'POST /api/auth/register',
-        'POST /api/auth/signup',
-        'POST /api/auth/login',
-        'POST /api/auth/refresh',
-        'POST /api/auth/logout',
-        'POST /api/auth/logout-all',
-        'GET /api/auth/sessions',
-        'DELETE /api/auth/sessions/:id',
-        'GET /api/profile',
-        'PATCH /api/profile',
-        'PUT /api/profile/password',
-        'GET /api/admin/users',
-        'GET /api/admin/users/:id',
-        'PATCH /api/admin/users/:id',
-        'DELETE /api/admin/users/:id',
-        'POST /api/admin/users/:id/logout',
-        'GET /health',
-      ],
+      endpoints,
+      documentation: '/openapi.json',
     });
   });
 
