@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { toNumber, type BsonDocument } from '../bson-values';
 import type { CollectionStore } from '../collection-store';
-import type { StoreChange, StoreJournal } from '../store-change';
 import { lockDataDirectory } from './directory-lock';
 import { Journal, journalHeader, journalHeaderBytes } from './journal';
 import { scanRecordFile } from './record-file';
-import { loadSnapshot, writeSnapshot } from './snapshot';
+import { Checkpoints } from './checkpoints';
+import { loadSnapshot } from './snapshot';
 import { applyChange, changeFromRecord, DataFileError, lsnOf } from './store-change-records';
 
 export const journalFileName = 'wire-journal.bson';
@@ -101,9 +101,7 @@ function load(store: CollectionStore, directory: string, options: DataDirectoryO
 /**
  * Opens (creating it if needed) a data directory for `store`, which must be empty: takes the
  * directory's lock, loads the snapshot, replays the journal, and from then on journals every
- * change of the store. A checkpoint runs once the journal outgrows both
- * `checkpointJournalBytes` and the last snapshot, so compaction never writes more than about
- * twice what the clients wrote.
+ * change of the store and checkpoints it from time to time.
  */
 export function openDataDirectory(
   store: CollectionStore,
@@ -122,64 +120,34 @@ export function openDataDirectory(
     throw new DataFileError(`cannot load the data directory ${absolute}: ${reason}`);
   }
   const { journal } = loaded;
-  const checkpointAfter = (snapshotBytes: number) =>
-    Math.max(options.checkpointJournalBytes, snapshotBytes);
-  let checkpointAt = checkpointAfter(loaded.snapshotBytes);
-  let scheduled: NodeJS.Immediate | undefined;
-
-  const checkpoint = () => {
-    journal.commit(undefined);
-    const snapshotBytes = writeSnapshot(store, absolute, journal.lsn);
-    journal.truncate();
-    checkpointAt = checkpointAfter(snapshotBytes);
-  };
-  const checkpointInBackground = () => {
-    scheduled = undefined;
-    try {
-      checkpoint();
-    } catch (error) {
-      // The journal still holds every change: try again once it has grown as much once more.
-      checkpointAt = journal.bytes + checkpointAfter(0);
-      options.log(
-        `checkpoint of ${absolute} failed, the journal keeps every write: ${String(error)}`,
-      );
-    }
-  };
-  const sink: StoreJournal = {
-    append: (change: StoreChange) => journal.append(change),
+  const checkpoints = new Checkpoints({
+    store,
+    directory: absolute,
+    journal,
+    minimumJournalBytes: options.checkpointJournalBytes,
+    snapshotBytes: loaded.snapshotBytes,
+    log: options.log,
+  });
+  store.attachJournal({
+    append: (change) => journal.append(change),
     commit(writeConcern) {
       journal.commit(writeConcern);
-      // After the reply, not before it: the command that tipped the balance need not wait.
-      if (journal.bytes >= checkpointAt && !scheduled) {
-        scheduled = setImmediate(checkpointInBackground);
-      }
+      checkpoints.scheduleIfDue();
     },
-  };
-  store.attachJournal(sink);
+  });
 
   let closed: Promise<void> | undefined;
+  const close = async () => {
+    checkpoints.finish();
+    try {
+      await journal.close();
+    } finally {
+      release();
+    }
+  };
   return {
     path: absolute,
-    checkpoint,
-    close() {
-      closed ??= (async () => {
-        if (scheduled) clearImmediate(scheduled);
-        try {
-          // The next start then loads one file instead of replaying the journal. Not after a
-          // journal failure: memory then holds writes whose clients were told they failed.
-          if (!journal.empty && !journal.failed) checkpoint();
-        } catch (error) {
-          options.log(
-            `checkpoint of ${absolute} at close failed, the journal keeps every write: ${String(error)}`,
-          );
-        }
-        try {
-          await journal.close();
-        } finally {
-          release();
-        }
-      })();
-      return closed;
-    },
+    checkpoint: () => checkpoints.run(),
+    close: () => (closed ??= close()),
   };
 }
