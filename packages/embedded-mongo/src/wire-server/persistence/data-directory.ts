@@ -4,7 +4,7 @@ import { toNumber, type BsonDocument } from '../bson-values';
 import type { CollectionStore } from '../collection-store';
 import { lockDataDirectory } from './directory-lock';
 import { Journal, journalHeader, journalHeaderBytes } from './journal';
-import { scanRecordFile } from './record-file';
+import { scanRecordFile, syncDirectory } from './record-file';
 import { Checkpoints } from './checkpoints';
 import { loadSnapshot } from './snapshot';
 import { applyChange, changeFromRecord, DataFileError, lsnOf } from './store-change-records';
@@ -89,12 +89,15 @@ function replayJournal(
 function load(store: CollectionStore, directory: string, options: DataDirectoryOptions) {
   const snapshot = loadSnapshot(store, directory);
   const journalFile = path.join(directory, journalFileName);
+  const existed = fs.existsSync(journalFile);
   const replayed = replayJournal(store, journalFile, snapshot.lastLsn, options.log);
   const journal = new Journal(journalFile, {
     lastLsn: replayed.lastLsn,
     validBytes: replayed.validBytes,
     syncIntervalMs: options.syncIntervalMs,
   });
+  // A new file's name is durable only once its directory is: a power cut must not lose it.
+  if (!existed) syncDirectory(directory);
   return { journal, snapshotBytes: snapshot.bytes };
 }
 

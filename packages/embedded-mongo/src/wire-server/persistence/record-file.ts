@@ -125,3 +125,16 @@ export function writeFully(fd: number, bytes: Buffer): void {
     written += fs.writeSync(fd, bytes, written, bytes.length - written);
   }
 }
+
+/** Makes a rename or a new file in `directory` durable; a no-op where directories can't be opened. */
+export function syncDirectory(directory: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(directory, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Windows cannot open a directory; its renames are durable once they return.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { toNumber, type BsonDocument } from '../bson-values';
 import type { CollectionStore } from '../collection-store';
 import type { StoreChange } from '../store-change';
-import { encodeRecord, scanRecordFile, writeFully } from './record-file';
+import { encodeRecord, scanRecordFile, syncDirectory, writeFully } from './record-file';
 import {
   applyChange,
   changeFromRecord,
@@ -51,19 +51,6 @@ function* storeAsChanges(store: CollectionStore): Generator<StoreChange> {
     yield { op: 'createCollection', ...where, options: collection.options, uuid: collection.uuid };
     for (const { spec } of collection.indexes) yield { op: 'createIndex', ...where, spec };
     for (const document of collection.all()) yield { op: 'insert', ...where, document };
-  }
-}
-
-/** Makes a rename or a new file in `directory` durable; a no-op where directories can't be opened. */
-function syncDirectory(directory: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(directory, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Windows cannot open a directory; its renames are durable once they return.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
