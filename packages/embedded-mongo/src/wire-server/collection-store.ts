@@ -277,7 +277,11 @@ export class CollectionStore {
     try {
       this.#journal.commit(writeConcern);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      // Not `instanceof Error`: Node's own errors fail it across realms (Jest's sandbox).
+      const reason =
+        typeof error === 'object' && error !== null && 'message' in error
+          ? String(error.message)
+          : String(error);
       this.#journalFailure = new CommandError(
         'InternalError',
         `the wire server could not write its journal (${reason}); it refuses every command ` +
