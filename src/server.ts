@@ -34,15 +34,28 @@ async function openDatabase(
   logger: Logger,
 ): Promise<{ uri: string; embedded?: EmbeddedMongo }> {
   if (config.mongoUri) return { uri: config.mongoUri };
-  const embedded = await startEmbeddedMongo({
-    mode: config.embeddedMongo,
-    log: (message) => logger.info(message),
-  });
+  let embedded: EmbeddedMongo;
+  try {
+    embedded = await startEmbeddedMongo({
+      mode: config.embeddedMongo,
+      dbPath: config.embeddedMongoDbPath,
+      log: (message) => logger.info(message),
+    });
+  } catch (error) {
+    // A data directory another keycard holds, or damaged files: the message says which.
+    const message = `the embedded MongoDB did not start: ${error instanceof Error ? error.message : String(error)}`;
+    logger.fatal({ err: error }, message);
+    if (process.stderr.isTTY) console.error(`\n  ${message}\n`);
+    process.exit(1);
+  }
+  const where =
+    embedded.dbPath === undefined
+      ? 'in memory. All data is lost on exit (EMBEDDED_MONGO_DBPATH=memory).'
+      : `with its data in ${embedded.dbPath} (EMBEDDED_MONGO_DBPATH), kept across restarts.`;
   warnLoudly(
     logger,
-    `MONGO_URI is not set: using an embedded in-memory MongoDB (${embedded.kind}) at ` +
-      `${embedded.uri}. All data is lost on exit.`,
-    { uri: embedded.uri, kind: embedded.kind },
+    `MONGO_URI is not set: using an embedded MongoDB (${embedded.kind}) at ${embedded.uri}, ${where}`,
+    { uri: embedded.uri, kind: embedded.kind, dbPath: embedded.dbPath ?? 'memory' },
   );
   return { uri: embedded.uri, embedded };
 }

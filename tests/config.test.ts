@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'dotenv';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config/load-config';
 
@@ -147,6 +147,20 @@ describe('loadConfig', () => {
   });
 });
 
+describe('EMBEDDED_MONGO_DBPATH', () => {
+  it.each([
+    ['unset, in development', resolve('.keycard-data'), {}],
+    ['unset, in tests', undefined, { NODE_ENV: 'test' }],
+    ['memory', undefined, { EMBEDDED_MONGO_DBPATH: 'memory' }],
+    ['memory, in tests', undefined, { NODE_ENV: 'test', EMBEDDED_MONGO_DBPATH: 'memory' }],
+    ['a relative path', resolve('data/db'), { EMBEDDED_MONGO_DBPATH: 'data/db' }],
+    ['a path, in tests', '/srv/k', { NODE_ENV: 'test', EMBEDDED_MONGO_DBPATH: '/srv/k' }],
+    ['blank', resolve('.keycard-data'), { EMBEDDED_MONGO_DBPATH: '  ' }],
+  ])('%s: keeps the data in %p (undefined: in memory)', (_label, expected, env) => {
+    expect(loadConfig(env).embeddedMongoDbPath).toBe(expected);
+  });
+});
+
 describe('.env.example', () => {
   const text = readFileSync(join(__dirname, '..', '.env.example'), 'utf8');
 
@@ -171,6 +185,7 @@ describe('.env.example', () => {
       'ADMIN_PASSWORD',
       'ADMIN_NAME',
       'EMBEDDED_MONGO',
+      'EMBEDDED_MONGO_DBPATH',
       'SHUTDOWN_TIMEOUT',
       'MONGO_CONNECT_TIMEOUT',
       'AUTH_CACHE',

@@ -29,6 +29,8 @@ export const envSchema = z.object({
       .enum(['auto', 'mongod', 'wire'], { error: 'must be one of auto, mongod, wire' })
       .default('auto'),
   ),
+  // Its default depends on NODE_ENV, so load-config.ts gives it.
+  EMBEDDED_MONGO_DBPATH: optionalText,
   JWT_SECRET: optionalText,
   JWT_PREVIOUS_SECRETS: optionalText,
   JWT_ISSUER: text('keycard'),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
 import type { AdminSeed } from '../core/ensure-admin';
@@ -28,6 +29,8 @@ export interface Config {
   mongoUri: string | undefined;
   /** Which embedded database to start when there is no MONGO_URI. */
   embeddedMongo: EmbeddedMongoMode;
+  /** The absolute directory the embedded database keeps its data in; undefined: in memory. */
+  embeddedMongoDbPath: string | undefined;
   jwtSecret: string;
   /** True when no JWT_SECRET was given and one was generated for this process only. */
   jwtSecretGenerated: boolean;
@@ -103,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   }
   if (production && !values.MONGO_URI) {
     problems.push(
-      'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
+      'MONGO_URI: required when NODE_ENV=production (the embedded database is for development and tests)',
     );
   }
   if (production && (values.BCRYPT_COST < 10 || values.BCRYPT_COST > 15)) {
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     port: values.PORT,
     mongoUri: values.MONGO_URI,
     embeddedMongo: values.EMBEDDED_MONGO,
+    embeddedMongoDbPath: embeddedMongoDbPath(values.EMBEDDED_MONGO_DBPATH, values.NODE_ENV),
     jwtSecret: values.JWT_SECRET ?? randomBytes(64).toString('base64url'),
     jwtSecretGenerated: values.JWT_SECRET === undefined,
     jwtPreviousSecrets: Object.freeze(previousSecrets),
@@ -185,6 +189,22 @@ export function loadCommandConfig(env: NodeJS.ProcessEnv, command: string): Comm
     bcryptCost: values.BCRYPT_COST,
     adminPassword: values.ADMIN_PASSWORD,
   };
+}
+
+/** The directory the development database keeps between runs, beside the project. */
+export const DEFAULT_EMBEDDED_MONGO_DBPATH = '.keycard-data';
+
+/**
+ * Where the embedded database keeps its data: `memory` keeps none, and tests default to memory
+ * so that every run starts empty. A relative path is taken from the directory keycard starts in
+ * (the project's, for npm scripts).
+ */
+function embeddedMongoDbPath(
+  value: string | undefined,
+  nodeEnv: Env['NODE_ENV'],
+): string | undefined {
+  const chosen = value ?? (nodeEnv === 'test' ? 'memory' : DEFAULT_EMBEDDED_MONGO_DBPATH);
+  return chosen === 'memory' ? undefined : path.resolve(chosen);
 }
 
 function rateLimitsOf(values: Env): RateLimits {

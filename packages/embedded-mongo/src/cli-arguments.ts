@@ -1,27 +1,36 @@
 import { parseArgs } from 'node:util';
 import { parseEmbeddedMongoMode, type EmbeddedMongoMode } from './launcher';
 
-export const usage = `Usage: keycard-embedded-mongo [--mode auto|mongod|wire] [--port <n>]
+export const usage = `Usage: keycard-embedded-mongo [--mode auto|mongod|wire] [--port <n>] [--dbpath <dir>]
 
-Starts a throwaway MongoDB on 127.0.0.1, prints its mongodb:// URI on stdout and runs until
-Ctrl+C or SIGTERM. Everything else it says goes to stderr. Data lives in memory only.
+Starts a MongoDB on 127.0.0.1, prints its mongodb:// URI on stdout and runs until Ctrl+C or
+SIGTERM. Everything else it says goes to stderr. Data lives in memory unless --dbpath is given.
 
   --mode auto    a real mongod through mongodb-memory-server when one can be had, otherwise
                  the in-process wire server (the default)
   --mode mongod  a real mongod, or fail
   --mode wire    the in-process wire server
   --port <n>     listen on port n (default: a free port)
+  --dbpath <dir> keep the data in this directory (created if missing) across restarts;
+                 only one process at a time may use it
   --help         print this text
 `;
 
 export type CliArguments =
-  { help: true } | { help: false; mode: EmbeddedMongoMode; port: number | undefined };
+  | { help: true }
+  | {
+      help: false;
+      mode: EmbeddedMongoMode;
+      port: number | undefined;
+      dbPath: string | undefined;
+    };
 
 export class CliUsageError extends Error {}
 
 const flags = {
   mode: { type: 'string' },
   port: { type: 'string' },
+  dbpath: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -53,5 +62,8 @@ export function parseCliArguments(args: readonly string[]): CliArguments {
   } catch (error) {
     throw asUsageError(error);
   }
-  return { help: false, mode, port: parsePort(values.port) };
+  if (values.dbpath !== undefined && values.dbpath.trim() === '') {
+    throw new CliUsageError('--dbpath must name a directory');
+  }
+  return { help: false, mode, port: parsePort(values.port), dbPath: values.dbpath };
 }

@@ -13,10 +13,15 @@ async function main(): Promise<void> {
   const mongo = await startEmbeddedMongo({
     mode: options.mode,
     port: options.port,
+    dbPath: options.dbPath,
     log: (message) => console.error(message),
   });
   process.stdout.write(`${mongo.uri}\n`);
-  console.error('Data lives in memory and is lost on exit. Press Ctrl+C to stop.');
+  console.error(
+    mongo.dbPath === undefined
+      ? 'Data lives in memory and is lost on exit. Press Ctrl+C to stop.'
+      : `Data lives in ${mongo.dbPath} and survives a restart. Press Ctrl+C to stop.`,
+  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,12 +1,18 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { DryMongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 import { startWireServer } from './wire-server';
+import { journalFileName } from './wire-server/persistence/data-directory';
+import { snapshotFileName } from './wire-server/persistence/snapshot';
 
 export type EmbeddedMongoMode = 'auto' | 'mongod' | 'wire';
 
 export interface EmbeddedMongo {
   uri: string;
   kind: 'mongod' | 'wire';
+  /** The absolute path of the data directory; undefined when the data lives in memory. */
+  dbPath?: string;
   stop(): Promise<void>;
 }
 
@@ -17,6 +23,11 @@ export interface EmbeddedMongoOptions {
   port?: number;
   /** May mongodb-memory-server download a mongod? Default true; offline it gives up in seconds. */
   allowDownload?: boolean;
+  /**
+   * A directory that keeps the data across restarts (created if missing), like mongod's
+   * --dbpath; a mongod gets it as its own dbpath. Unset: the data lives in memory.
+   */
+  dbPath?: string;
   log?: (message: string) => void;
 }
 
@@ -78,20 +89,72 @@ async function canReachDownloadHost(): Promise<boolean> {
   });
 }
 
-async function startMongod(port: number | undefined): Promise<EmbeddedMongo> {
-  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1', port } });
+/** mongodb-memory-server's instance options (its package exports the class, not this type). */
+type MongodInstanceOptions = NonNullable<
+  NonNullable<Parameters<typeof MongoMemoryServer.create>[0]>['instance']
+>;
+
+interface Placement {
+  port: number | undefined;
+  /** Absolute, or undefined for memory. */
+  dbPath: string | undefined;
+  log: (message: string) => void;
+}
+
+/**
+ * What mongodb-memory-server is told. With a dbPath, mongod keeps its files there (mongodb-memory-
+ * server removes only the temporary directories it creates itself) on WiredTiger: the default
+ * for mongod before 7.0 there would be ephemeralForTest, which keeps nothing.
+ */
+export function mongodInstanceOptions(placement: Placement): MongodInstanceOptions {
+  const instance: MongodInstanceOptions = { ip: '127.0.0.1', port: placement.port };
+  if (placement.dbPath !== undefined) {
+    instance.dbPath = placement.dbPath;
+    instance.storageEngine = 'wiredTiger';
+  }
+  return instance;
+}
+
+/** The two kinds keep different files: say so when a directory holds the other kind's data. */
+function noteOtherKindsData(placement: Placement, kind: 'mongod' | 'wire'): void {
+  const { dbPath } = placement;
+  if (dbPath === undefined) return;
+  const otherFiles = kind === 'wire' ? ['WiredTiger'] : [journalFileName, snapshotFileName];
+  if (!otherFiles.some((file) => fs.existsSync(path.join(dbPath, file)))) return;
+  const other = kind === 'wire' ? 'a mongod' : 'the wire server';
+  placement.log(
+    `embedded MongoDB: ${dbPath} also holds data written by ${other}, which this ${kind === 'wire' ? 'wire server' : 'mongod'} cannot read; each kind sees only its own`,
+  );
+}
+
+async function startMongod(placement: Placement): Promise<EmbeddedMongo> {
+  if (placement.dbPath !== undefined) fs.mkdirSync(placement.dbPath, { recursive: true });
+  const server = await MongoMemoryServer.create({ instance: mongodInstanceOptions(placement) });
+  noteOtherKindsData(placement, 'mongod');
   return {
     uri: server.getUri(),
     kind: 'mongod',
+    dbPath: placement.dbPath,
     async stop() {
       await server.stop();
     },
   };
 }
 
-async function startWire(port: number | undefined): Promise<EmbeddedMongo> {
-  const server = await startWireServer({ host: '127.0.0.1', port });
-  return { uri: server.uri, kind: 'wire', stop: () => server.stop() };
+async function startWire(placement: Placement): Promise<EmbeddedMongo> {
+  const server = await startWireServer({
+    host: '127.0.0.1',
+    port: placement.port,
+    dbPath: placement.dbPath,
+    log: (message) => placement.log(`embedded MongoDB: ${message}`),
+  });
+  noteOtherKindsData(placement, 'wire');
+  return { uri: server.uri, kind: 'wire', dbPath: placement.dbPath, stop: () => server.stop() };
+}
+
+/** ", data in /path" or ", data in memory", for the line that says which server ran. */
+function whereDataLives(mongo: EmbeddedMongo): string {
+  return mongo.dbPath === undefined ? 'data in memory' : `data in ${mongo.dbPath}`;
 }
 
 function describe(error: unknown): string {
@@ -104,11 +167,11 @@ type MongodAttempt = { mongo: EmbeddedMongo; source: string } | { reason: string
  * A real mongod when a binary is at hand (MONGOMS_SYSTEM_BINARY, mongodb-memory-server's cache,
  * or a download that is reachable); otherwise the reason there is none.
  */
-async function tryMongod(port: number | undefined, allowDownload: boolean): Promise<MongodAttempt> {
+async function tryMongod(placement: Placement, allowDownload: boolean): Promise<MongodAttempt> {
   const binary = await locateMongod();
   if (binary) {
     try {
-      return { mongo: await startMongod(port), source: `binary ${binary}` };
+      return { mongo: await startMongod(placement), source: `binary ${binary}` };
     } catch (error) {
       return { reason: `mongod at ${binary} failed to start: ${describe(error)}` };
     }
@@ -120,16 +183,16 @@ async function tryMongod(port: number | undefined, allowDownload: boolean): Prom
     };
   }
   try {
-    return { mongo: await startMongod(port), source: 'downloaded' };
+    return { mongo: await startMongod(placement), source: 'downloaded' };
   } catch (error) {
     return { reason: `mongod download or start failed: ${describe(error)}` };
   }
 }
 
 /**
- * Starts a throwaway MongoDB on 127.0.0.1: in mode 'auto' a real mongod through
- * mongodb-memory-server when one can be had, otherwise the in-process wire-protocol server.
- * Data lives in memory and is gone after stop(). Logs once which server ran, and why.
+ * Starts a MongoDB on 127.0.0.1: in mode 'auto' a real mongod through mongodb-memory-server when
+ * one can be had, otherwise the in-process wire-protocol server. Data lives in memory and is gone
+ * after stop(), or, with a dbPath, in that directory. Logs which server ran, and why.
  */
 export async function startEmbeddedMongo(
   options: EmbeddedMongoOptions = {},
@@ -142,19 +205,26 @@ export async function startEmbeddedMongo(
     );
   }
   const log = options.log ?? ((message: string) => console.warn(message));
+  const placement: Placement = {
+    port: options.port,
+    dbPath: options.dbPath === undefined ? undefined : path.resolve(options.dbPath),
+    log,
+  };
 
   if (mode === 'wire') {
-    const mongo = await startWire(options.port);
-    log(`embedded MongoDB: in-process wire server at ${mongo.uri} (mode 'wire' requested)`);
+    const mongo = await startWire(placement);
+    log(
+      `embedded MongoDB: in-process wire server at ${mongo.uri}, ${whereDataLives(mongo)} (mode 'wire' requested)`,
+    );
     return mongo;
   }
 
   const allowDownload =
     (options.allowDownload ?? true) && process.env.MONGOMS_RUNTIME_DOWNLOAD !== 'false';
-  const attempt = await tryMongod(options.port, allowDownload);
+  const attempt = await tryMongod(placement, allowDownload);
   if ('mongo' in attempt) {
     log(
-      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri} (${attempt.source})`,
+      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri}, ${whereDataLives(attempt.mongo)} (${attempt.source})`,
     );
     return attempt.mongo;
   }
@@ -163,7 +233,9 @@ export async function startEmbeddedMongo(
       `embedded MongoDB mode 'mongod' was requested but no mongod is available: ${attempt.reason}. Set MONGOMS_SYSTEM_BINARY to a mongod binary, or choose mode 'auto' or 'wire'.`,
     );
   }
-  const mongo = await startWire(options.port);
-  log(`embedded MongoDB: in-process wire server at ${mongo.uri} (${attempt.reason})`);
+  const mongo = await startWire(placement);
+  log(
+    `embedded MongoDB: in-process wire server at ${mongo.uri}, ${whereDataLives(mongo)} (${attempt.reason})`,
+  );
   return mongo;
 }

@@ -6,6 +6,11 @@ describe('parseCliArguments', () => {
     [['--mode', 'wire'], { help: false, mode: 'wire', port: undefined }],
     [['--mode=mongod', '--port', '27017'], { help: false, mode: 'mongod', port: 27017 }],
     [['--port', '0'], { help: false, mode: 'auto', port: 0 }],
+    [
+      ['--port', '27017', '--dbpath', 'data/db'],
+      { help: false, mode: 'auto', port: 27017, dbPath: 'data/db' },
+    ],
+    [['--dbpath=/srv/mongo'], { help: false, mode: 'auto', port: undefined, dbPath: '/srv/mongo' }],
     [['--help'], { help: true }],
     [['-h', '--mode', 'bogus'], { help: true }],
   ])('reads %p as %p', (args, expected) => {
@@ -17,9 +22,12 @@ describe('parseCliArguments', () => {
     [['--port', '65536'], '--port must be a whole number from 0 to 65535; got "65536"'],
     [['--port', '80.5'], '--port must be a whole number from 0 to 65535; got "80.5"'],
     [['--port', 'x'], '--port must be a whole number from 0 to 65535; got "x"'],
+    [['--dbpath', ''], '--dbpath must name a directory'],
+    [['--dbpath', ' '], '--dbpath must name a directory'],
     // The wording of these comes from node:util parseArgs; they must at least name the culprit.
     [['--port', '-1'], "'--port'"],
     [['--mode'], "'--mode"],
+    [['--dbpath'], "'--dbpath"],
     [['--verbose'], "'--verbose'"],
     [['wire'], "'wire'"],
   ])('refuses %p with a usage error naming %s', (args, message) => {

@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { parseEmbeddedMongoMode, startEmbeddedMongo, type EmbeddedMongoOptions } from '../src';
+import { mongodInstanceOptions } from '../src/launcher';
+import { temporaryDirectory } from './helpers/server-process';
 
 describe('parseEmbeddedMongoMode', () => {
   it.each([
@@ -75,6 +79,74 @@ describe('startEmbeddedMongo', () => {
     } finally {
       await mongo.stop();
     }
+  });
+
+  it('with a dbPath in wire mode, keeps the data there and says where it lives', async () => {
+    const parent = temporaryDirectory('launcher');
+    const relative = path.relative(process.cwd(), path.join(parent, 'data'));
+    const messages: string[] = [];
+    try {
+      const first = await startEmbeddedMongo({
+        mode: 'wire',
+        dbPath: relative,
+        log: (line) => messages.push(line),
+      });
+      expect(first.dbPath).toBe(path.join(parent, 'data'));
+      expect(messages).toEqual([expect.stringContaining(`data in ${first.dbPath} (mode 'wire'`)]);
+      const client = await MongoClient.connect(first.uri);
+      await client.db('app').collection('kept').insertOne({ kept: true });
+      await client.close();
+      await first.stop();
+
+      const second = await startEmbeddedMongo({
+        mode: 'wire',
+        dbPath: relative,
+        log: () => undefined,
+      });
+      const again = await MongoClient.connect(second.uri);
+      try {
+        expect(await again.db('app').collection('kept').countDocuments({ kept: true })).toBe(1);
+      } finally {
+        await again.close();
+        await second.stop();
+      }
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it("warns when the wire server opens a directory that holds a mongod's files", async () => {
+    const dbPath = temporaryDirectory('launcher-mongod-files');
+    fs.writeFileSync(path.join(dbPath, 'WiredTiger'), 'WiredTiger\n');
+    const messages: string[] = [];
+    try {
+      const mongo = await startEmbeddedMongo({
+        mode: 'wire',
+        dbPath,
+        log: (line) => messages.push(line),
+      });
+      await mongo.stop();
+      expect(messages).toContainEqual(
+        `embedded MongoDB: ${dbPath} also holds data written by a mongod, which this wire server cannot read; each kind sees only its own`,
+      );
+    } finally {
+      fs.rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a mongod the dbPath as its own, on WiredTiger, which keeps its files', () => {
+    const log = () => undefined;
+    expect(mongodInstanceOptions({ port: 27017, dbPath: '/srv/data', log })).toEqual({
+      ip: '127.0.0.1',
+      port: 27017,
+      dbPath: '/srv/data',
+      storageEngine: 'wiredTiger',
+    });
+    // Without one, mongodb-memory-server picks a temporary directory and removes it at stop.
+    expect(mongodInstanceOptions({ port: undefined, dbPath: undefined, log })).toEqual({
+      ip: '127.0.0.1',
+      port: undefined,
+    });
   });
 
   const noSystemBinary = process.env.MONGOMS_SYSTEM_BINARY === undefined;

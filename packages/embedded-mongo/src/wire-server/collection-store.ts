@@ -5,25 +5,39 @@ import { CollectionIndex, type IndexSpec } from './collection-index';
 import { duplicateKeyError } from './duplicate-key-error';
 import { CommandError } from './errors';
 import { splitFieldPath, valuesAtPath } from './field-path';
+import type { StoreChange, StoreJournal } from './store-change';
 
 export const idIndexSpec: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+type ChangeListener = (change: StoreChange) => void;
+
+const ignoreChange: ChangeListener = () => undefined;
 
 /** One collection: documents in insertion order, keyed by the canonical form of their _id. */
 export class Collection {
   readonly database: string;
   readonly name: string;
   readonly options: BsonDocument;
-  readonly uuid = new UUID();
+  readonly uuid: UUID;
   readonly #documents = new Map<string, BsonDocument>();
   /** Insertion number of each _id key: the natural order, which an update does not change. */
   readonly #insertionOrder = new Map<string, number>();
   #inserted = 0;
   readonly #indexes: CollectionIndex[] = [];
+  /** Told of every change once it has been made in memory (the journal, on disk). */
+  readonly #changed: ChangeListener;
 
-  constructor(database: string, name: string, options: BsonDocument = {}) {
+  constructor(
+    database: string,
+    name: string,
+    options: BsonDocument = {},
+    settings: { uuid?: UUID; changed?: ChangeListener } = {},
+  ) {
     this.database = database;
     this.name = name;
     this.options = options;
+    this.uuid = settings.uuid ?? new UUID();
+    this.#changed = settings.changed ?? ignoreChange;
   }
 
   get namespace(): string {
@@ -61,6 +75,11 @@ export class Collection {
     for (const index of this.#indexes) index.add(document, id);
     this.#documents.set(id, document);
     this.#insertionOrder.set(id, this.#inserted++);
+    this.#changed({ op: 'insert', ...this.#where(), document });
+  }
+
+  #where(): { db: string; collection: string } {
+    return { db: this.database, collection: this.name };
   }
 
   /** Swaps a stored document for its updated version (same _id), keeping every index in step. */
@@ -73,6 +92,7 @@ export class Collection {
       index.add(next, id);
     }
     this.#documents.set(id, next);
+    this.#changed({ op: 'update', ...this.#where(), document: next });
   }
 
   remove(document: BsonDocument): void {
@@ -80,6 +100,7 @@ export class Collection {
     for (const index of this.#indexes) index.remove(document, id);
     this.#documents.delete(id);
     this.#insertionOrder.delete(id);
+    this.#changed({ op: 'delete', ...this.#where(), id: document._id });
   }
 
   findIndexByName(name: string): CollectionIndex | undefined {
@@ -95,15 +116,19 @@ export class Collection {
       index.add(document, id);
     }
     this.#indexes.push(index);
+    this.#changed({ op: 'createIndex', ...this.#where(), spec });
   }
 
   dropIndex(name: string): void {
     const position = this.#indexes.findIndex((index) => index.spec.name === name);
-    if (position >= 0) this.#indexes.splice(position, 1);
+    if (position < 0) return;
+    this.#indexes.splice(position, 1);
+    this.#changed({ op: 'dropIndex', ...this.#where(), name });
   }
 
   dropAllIndexes(): void {
     this.#indexes.length = 0;
+    this.#changed({ op: 'dropIndexes', ...this.#where() });
   }
 
   /**
@@ -222,13 +247,56 @@ function uniqueValues(values: unknown[]): unknown[] {
 /** Every database and collection the server holds. */
 export class CollectionStore {
   readonly #databases = new Map<string, Map<string, Collection>>();
+  #journal: StoreJournal | undefined;
+  /** Set once the journal has failed: from then on the store answers nothing (see journaled). */
+  #journalFailure: CommandError | undefined;
+  readonly #changed: ChangeListener = (change) => this.#journal?.append(change);
+
+  /** From now on every change goes to `journal`; the changes made before (a replay) do not. */
+  attachJournal(journal: StoreJournal): void {
+    this.#journal = journal;
+  }
+
+  /**
+   * Runs one command, then commits its changes to the journal before the caller can reply, so
+   * nothing is acknowledged that a crash of the process could lose. When the journal cannot be
+   * written, memory holds changes the disk does not: like mongod, which stops on a journal
+   * failure, the store then refuses every further command until the server is restarted.
+   */
+  journaled<T>(writeConcern: unknown, run: () => T): T {
+    if (this.#journalFailure) throw this.#journalFailure;
+    try {
+      return run();
+    } finally {
+      this.#commit(writeConcern);
+    }
+  }
+
+  #commit(writeConcern: unknown): void {
+    if (!this.#journal) return;
+    try {
+      this.#journal.commit(writeConcern);
+    } catch (error) {
+      // Not `instanceof Error`: Node's own errors fail it across realms (Jest's sandbox).
+      const reason =
+        typeof error === 'object' && error !== null && 'message' in error
+          ? String(error.message)
+          : String(error);
+      this.#journalFailure = new CommandError(
+        'InternalError',
+        `the wire server could not write its journal (${reason}); it refuses every command ` +
+          'until it is restarted, and a restart recovers every acknowledged write',
+      );
+      throw this.#journalFailure;
+    }
+  }
 
   get(database: string, name: string): Collection | undefined {
     return this.#databases.get(database)?.get(name);
   }
 
   /** Returns the collection, creating it (as a write does implicitly on mongod) when missing. */
-  obtain(database: string, name: string, options: BsonDocument = {}): Collection {
+  obtain(database: string, name: string, options: BsonDocument = {}, uuid?: UUID): Collection {
     validateNamespace(database, name);
     let collections = this.#databases.get(database);
     if (!collections) {
@@ -237,8 +305,15 @@ export class CollectionStore {
     }
     let collection = collections.get(name);
     if (!collection) {
-      collection = new Collection(database, name, options);
+      collection = new Collection(database, name, options, { uuid, changed: this.#changed });
       collections.set(name, collection);
+      this.#changed({
+        op: 'createCollection',
+        db: database,
+        collection: name,
+        options,
+        uuid: collection.uuid,
+      });
     }
     return collection;
   }
@@ -256,11 +331,12 @@ export class CollectionStore {
     const collection = collections?.get(name);
     collections?.delete(name);
     if (collections?.size === 0) this.#databases.delete(database);
+    if (collection) this.#changed({ op: 'dropCollection', db: database, collection: name });
     return collection;
   }
 
   dropDatabase(database: string): void {
-    this.#databases.delete(database);
+    if (this.#databases.delete(database)) this.#changed({ op: 'dropDatabase', db: database });
   }
 
   everyCollection(): Collection[] {

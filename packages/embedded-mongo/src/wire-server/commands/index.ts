@@ -37,5 +37,6 @@ export function runCommand(command: BsonDocument, context: CommandContext): Bson
       'Transaction numbers are only allowed on a replica set member or mongos',
     );
   }
-  return handler(command, context);
+  // With a data directory, the command's changes are in the journal before its reply is sent.
+  return context.server.store.journaled(command.writeConcern, () => handler(command, context));
 }
