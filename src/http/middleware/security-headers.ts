@@ -1,3 +1,5 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -5,17 +7,43 @@ import type { Config } from '../../config/load-config';
 import { DEVICE_HEADER, TRANSPORT_HEADER } from '../auth-cookies';
 
 export function securityHeaders(config: Pick<Config, 'nodeEnv'>): RequestHandler {
-  return helmet({
-    // The API serves JSON only: nothing may load, frame or run it as a page.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-    strictTransportSecurity:
-      config.nodeEnv === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
-  });
+  return replayed(
+    helmet({
+      // The API serves JSON only: nothing may load, frame or run it as a page.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      strictTransportSecurity:
+        config.nodeEnv === 'production' ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'no-referrer' },
+      frameguard: { action: 'deny' },
+    }),
+  );
+}
+
+type HeaderMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/**
+ * helmet's headers depend only on its options, never on the request: work them out once, at
+ * start, and set the same list on every response instead of running helmet each time.
+ */
+function replayed(middleware: HeaderMiddleware): RequestHandler {
+  const headers: [string, string][] = [];
+  const recorder = new ServerResponse(new IncomingMessage(new Socket()));
+  recorder.setHeader = (name, value) => {
+    headers.push([name, String(value)]);
+    return recorder;
+  };
+  middleware(recorder.req, recorder, () => undefined);
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
 }
 
 /**
