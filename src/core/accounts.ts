@@ -68,9 +68,10 @@ async function verifyPassword(
   deps: Pick<CoreDeps, 'users' | 'hasher' | 'dummyHash'>,
   input: LoginInput,
   clientKey: string,
+  stored: Promise<UserDocument | null>,
 ): Promise<UserDocument> {
   const { users, hasher } = deps;
-  const user = await users.findOne({ email: input.email }).select('+password');
+  const user = await stored;
   // An unknown email still costs one full bcrypt comparison, so response time does not tell
   // an attacker which addresses have accounts.
   const matches = user
@@ -96,13 +97,12 @@ export function createAccountService(deps: CoreDeps): AccountService {
 
   /** A session for a user whose password was checked at their current credentials version. */
   async function signInChecked(user: UserDocument, caller: Caller): Promise<SignedIn> {
-    const issued = await startSession(deps, user, caller);
     // A password change that answered while this login was comparing has made the password
     // it checked stale: the session it would get is dead already, so say so now.
-    const now = await users
-      .findById(user._id)
-      .select('credentialsVersion')
-      .lean<{ credentialsVersion?: number }>();
+    const [issued, now] = await Promise.all([
+      startSession(deps, user, caller),
+      users.findById(user._id).select('credentialsVersion').lean<{ credentialsVersion?: number }>(),
+    ]);
     // Accounts stored before the field existed read as version 0.
     if ((now?.credentialsVersion ?? 0) !== (user.credentialsVersion ?? 0)) {
       await revokeSession(deps, issued.session._id, user._id);
@@ -127,15 +127,20 @@ export function createAccountService(deps: CoreDeps): AccountService {
 
     async login(input, caller) {
       const deviceId = deviceTokens.deviceIdFor(caller.deviceToken, input.email);
-      const user = await throttledPasswordCheck(
+      // Read while the throttle decides; unused when it refuses.
+      const stored = users.findOne({ email: input.email }).select('+password').exec();
+      stored.catch(() => undefined);
+      return throttledPasswordCheck(
         loginThrottle,
         { email: input.email, deviceId },
         caller,
-        () => verifyPassword(deps, input, caller.rateLimitKey),
+        () => verifyPassword(deps, input, caller.rateLimitKey, stored),
+        async (user) => {
+          const signedIn = await signInChecked(user, caller);
+          caller.audit('login_success', { userId: user.id as string, email: user.email });
+          return signedIn;
+        },
       );
-      const signedIn = await signInChecked(user, caller);
-      caller.audit('login_success', { userId: user.id as string, email: user.email });
-      return signedIn;
     },
 
     async changePassword(holder, change, caller) {
@@ -157,6 +162,7 @@ export function createAccountService(deps: CoreDeps): AccountService {
           if (!found || !matches) throw new InvalidCredentialsError();
           return found;
         },
+        async (found) => found,
       );
       const nextVersion = (user.credentialsVersion ?? 0) + 1;
       // The session that proved it knows the current password moves on first, so it is never

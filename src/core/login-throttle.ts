@@ -76,18 +76,19 @@ export function createLoginThrottle(connection: Connection, limits: LoginLimits)
     ];
   }
 
+  /** Asks every gate at once; if any says no, the ones that said yes are released. */
   async function admitAll(gates: PasswordAttempt['gates']): Promise<AttemptVerdict | 'busy'> {
-    const admitted: PasswordAttempt['gates'][number][] = [];
-    for (const entry of gates) {
-      const admission = await entry.gate.admit(entry.key);
-      if (admission.kind === 'admitted') {
-        admitted.push(entry);
-        continue;
-      }
-      await Promise.all(admitted.map(({ gate, key }) => gate.release(key, 'aborted')));
-      return admission.kind === 'busy' ? 'busy' : { allowed: false, state: admission.state };
+    const admissions = await Promise.all(gates.map(({ gate, key }) => gate.admit(key)));
+    if (admissions.every((admission) => admission.kind === 'admitted')) {
+      return { allowed: true, attempt: { gates } };
     }
-    return { allowed: true, attempt: { gates } };
+    await Promise.all(
+      gates
+        .filter((_, index) => admissions[index]?.kind === 'admitted')
+        .map(({ gate, key }) => gate.release(key, 'aborted')),
+    );
+    const refused = admissions.find((admission) => admission.kind === 'refused');
+    return refused?.kind === 'refused' ? { allowed: false, state: refused.state } : 'busy';
   }
 
   return {

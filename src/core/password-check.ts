@@ -6,14 +6,16 @@ import type { LoginThrottle } from './login-throttle';
  * Runs a password check (login, or the current password of a password change) under the
  * login throttle: refused while locked out, and counted as a failure only when the password
  * was wrong; a check that dies for any other reason (a worker stopping, the database going
- * away) leaves nothing behind.
+ * away) leaves nothing behind. `then` runs with the checked result while the throttle records
+ * the success, so the two database waits overlap.
  */
-export async function throttledPasswordCheck<T>(
+export async function throttledPasswordCheck<T, R>(
   throttle: LoginThrottle,
   subject: { email: string; deviceId?: string },
   caller: Caller,
   check: () => Promise<T>,
-): Promise<T> {
+  then: (result: T) => Promise<R>,
+): Promise<R> {
   const verdict = await throttle.beginAttempt({ ...subject, clientKey: caller.rateLimitKey });
   if (!verdict.allowed) throw new RateLimitedError(verdict.state);
   const { email } = subject;
@@ -32,6 +34,9 @@ export async function throttledPasswordCheck<T>(
     }
     throw error;
   }
-  await throttle.finishAttempt(verdict.attempt, 'success');
-  return result;
+  // A success that cannot be recorded only leaves earlier failures counted: stricter, never
+  // looser, so it does not fail the request.
+  const recorded = throttle.finishAttempt(verdict.attempt, 'success').catch(() => false);
+  const [outcome] = await Promise.all([then(result), recorded]);
+  return outcome;
 }
