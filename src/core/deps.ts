@@ -1,7 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { SessionModel } from '../models/session';
 import type { UserModel } from '../models/user';
+import type { AccountTokenLifetimes, AccountTokens } from './account-tokens';
 import type { DeviceTokens } from './device-tokens';
+import type { MailOutbox } from './mail/outbox';
+import type { Limiter } from './rate-limiter';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import type { TokenService } from './tokens';
@@ -20,4 +23,13 @@ export interface CoreDeps {
   refreshKey: KeyObject;
   previousRefreshKeys: readonly KeyObject[];
   refreshTokenTtlSeconds: number;
+  /** The links mailed for password resets, email verification and email changes. */
+  accountTokens: AccountTokens;
+  tokenLifetimes: AccountTokenLifetimes;
+  outbox: MailOutbox;
+  /** The frontend the mailed links point to, without a trailing slash. */
+  appUrl: string;
+  /** Mails a client may cause per email address (forgot) or per account (resend, change). */
+  mailPerAccount: Limiter;
+  requireEmailVerification: boolean;
 }
