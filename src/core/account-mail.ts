@@ -44,15 +44,15 @@ export async function mailToken(deps: MailDeps, spec: TokenSpec, mail: TokenMail
 
 /**
  * What mailToken does, for an address without an account: the same computations and the same
- * database round trips, writing nothing, so the response takes about as long either way.
+ * writes, of records that can never be used or sent, so the response takes as long either way.
  */
-export async function mailNothing(
+export async function mailDecoy(
   deps: MailDeps,
   spec: Omit<TokenSpec, 'userId'>,
   mail: TokenMail,
 ): Promise<void> {
-  await deps.accountTokens.issueNothing(spec);
-  await deps.outbox.enqueueNothing(requestOf(deps, spec, mail, 'x'.repeat(43)));
+  await deps.accountTokens.issueDecoy(spec);
+  await deps.outbox.enqueueDecoy(requestOf(deps, spec, mail, 'x'.repeat(43)));
 }
 
 interface Recipient {

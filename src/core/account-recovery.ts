@@ -1,5 +1,5 @@
 import type { UserRecord } from '../models/user';
-import { mailNothing, mailToken, sendPasswordChangedNotice, type TokenMail } from './account-mail';
+import { mailDecoy, mailToken, sendPasswordChangedNotice, type TokenMail } from './account-mail';
 import type { Caller } from './audit';
 import type { CoreDeps } from './deps';
 import { KeycardError } from './errors';
@@ -38,7 +38,7 @@ export function createRecoveryService(deps: CoreDeps): RecoveryService {
       };
       // Known or not, the same work and the same round trips: the response time tells nothing.
       if (user) await mailToken(deps, { ...spec, userId: user._id }, mail);
-      else await mailNothing(deps, spec, mail);
+      else await mailDecoy(deps, spec, mail);
       caller.audit(
         'password_reset_requested',
         user ? { userId: user._id.toHexString(), email } : { email, account: 'none' },

@@ -29,8 +29,12 @@ export interface TokenSpec {
 export interface AccountTokens {
   /** A new token for the user and purpose; any earlier one of that purpose stops working. */
   issue(spec: TokenSpec): Promise<string>;
-  /** The same work and round trip as issue, writing nothing. */
-  issueNothing(spec: Omit<TokenSpec, 'userId'>): Promise<void>;
+  /**
+   * The same work and write as issue, for an address without an account: a token-shaped record
+   * for a user id no account has (derived from the address, so asking again replaces it just
+   * as for a real account). Its token is thrown away at once; the TTL index deletes it.
+   */
+  issueDecoy(spec: Omit<TokenSpec, 'userId'>): Promise<void>;
   /**
    * Marks an unused, unexpired token used and returns it, or null. One atomic update: of two
    * requests presenting the same token, exactly one gets it.
@@ -83,12 +87,12 @@ export function createAccountTokens(model: AccountTokenModel): AccountTokens {
       return token;
     },
 
-    async issueNothing(spec) {
+    async issueDecoy(spec) {
       const hash = hashOf(randomBytes(TOKEN_BYTES).toString('base64url'));
-      await model.updateOne(
-        { userId: new Types.ObjectId(), purpose: spec.purpose },
-        { $set: fieldsOf(spec, hash) },
+      const userId = new Types.ObjectId(
+        createHash('sha256').update(`keycard decoy ${spec.email}`).digest().subarray(0, 12),
       );
+      await replace({ ...spec, userId }, hash);
     },
 
     async claim(token, purposes) {

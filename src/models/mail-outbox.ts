@@ -9,7 +9,12 @@ export const MAIL_TEMPLATES = [
 ] as const;
 export type MailTemplateName = (typeof MAIL_TEMPLATES)[number];
 
-export type MailStatus = 'pending' | 'sent' | 'failed';
+/**
+ * `decoy`: written for a password reset asked for an address without an account, so that the
+ * request does exactly the work a real one does; never sent, deleted by the TTL monitor.
+ */
+export const MAIL_STATUSES = ['pending', 'sent', 'failed', 'decoy'] as const;
+export type MailStatus = (typeof MAIL_STATUSES)[number];
 
 /**
  * One mail to deliver. A request writes it and answers; a sender loop on any instance claims
@@ -49,7 +54,7 @@ export function createMailOutboxModel(connection: Connection): MailOutboxModel {
       values: { type: Schema.Types.Mixed, default: {} },
       sealed: { type: String, default: null },
       userId: { type: Schema.Types.ObjectId, default: null },
-      status: { type: String, enum: ['pending', 'sent', 'failed'], required: true },
+      status: { type: String, enum: MAIL_STATUSES, required: true },
       attempts: { type: Number, default: 0 },
       nextAttemptAt: { type: Date, required: true },
       leaseUntil: { type: Date, required: true },

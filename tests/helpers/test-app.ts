@@ -34,6 +34,8 @@ export async function createTestApp(
     /** Polls the mail outbox this often once the sender is started (fast in tests). */
     mailPollIntervalMs?: number;
     mailTransport?: MailTransport;
+    /** Where a development server would show logged mail in plain words. */
+    terminal?: (text: string) => void;
   } = {},
 ): Promise<TestApp> {
   const { uri, dbName } = testDatabase(label);
@@ -67,6 +69,7 @@ export async function createTestApp(
     hasherWorkers: 1,
     mailPollIntervalMs: options.mailPollIntervalMs ?? 50,
     mailTransport: options.mailTransport,
+    terminal: options.terminal,
   });
   return {
     app: createApp(context),

@@ -16,10 +16,11 @@ export interface MailRequest {
 export interface MailOutbox {
   enqueue(request: MailRequest): Promise<Types.ObjectId>;
   /**
-   * The same work and the same round trip as enqueue, writing nothing: a request that must not
-   * reveal whether it sent a mail (forgot password for an unknown address) calls this instead.
+   * The same work and the same write as enqueue, for a mail that must never go out: a request
+   * that must not reveal whether it sent a mail (forgot password for an address without an
+   * account) writes a decoy, which the sender ignores and the TTL monitor soon deletes.
    */
-  enqueueNothing(request: MailRequest): Promise<void>;
+  enqueueDecoy(request: MailRequest): Promise<void>;
   /** Called after every enqueue on this instance, so its sender starts at once. */
   onEnqueued(listener: () => void): void;
 }
@@ -54,10 +55,10 @@ export function createMailOutbox(model: MailOutboxModel, box: SealedBox): MailOu
       return _id;
     },
 
-    async enqueueNothing(request) {
-      // A document of the same size is built and sent, and matches nothing.
-      const record = recordOf(request, new Date());
-      await model.updateOne({ _id: new Types.ObjectId() }, { $setOnInsert: record });
+    async enqueueDecoy(request) {
+      const now = new Date();
+      // deleteAt now: the TTL monitor removes it within a minute, leaving no lasting trace.
+      await model.create({ ...recordOf(request, now), status: 'decoy', deleteAt: now });
     },
 
     onEnqueued(listener) {
