@@ -117,14 +117,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     passwordResetSeconds: durationOf('PASSWORD_RESET_TTL'),
     emailVerificationSeconds: durationOf('EMAIL_VERIFICATION_TTL'),
   };
-  if (production && !values.SMTP_URL) {
-    problems.push(
-      'SMTP_URL: required when NODE_ENV=production (without it mails are only written to the log)',
-    );
-  }
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database keeps data in memory only)',
+    );
+  }
+  if (production && !values.SMTP_URL) {
+    problems.push(
+      'SMTP_URL: required when NODE_ENV=production (without it mails are only written to the log)',
     );
   }
   if (production && (values.BCRYPT_COST < 10 || values.BCRYPT_COST > 15)) {
