@@ -1,13 +1,22 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Config } from './config/load-config';
+import { createRecoveryService, type RecoveryService } from './core/account-recovery';
+import { createAccountTokens } from './core/account-tokens';
 import { createAccountService, createDummyHash, type AccountService } from './core/accounts';
 import { createAdminService, type AdminService } from './core/admin-users';
 import { createAuthenticator, type Authenticator } from './core/authenticator';
 import { createAuthCache } from './core/auth-cache';
 import type { CoreDeps } from './core/deps';
 import { createDeviceTokens } from './core/device-tokens';
+import { createEmailAddressService, type EmailAddressService } from './core/email-address';
 import { createLoginThrottle } from './core/login-throttle';
+import { createMailOutbox } from './core/mail/outbox';
+import { createSealedBox } from './core/mail/sealed-box';
+import { createMailSender, type MailSender } from './core/mail/sender';
+import { createSmtpTransport } from './core/mail/smtp-transport';
+import { loadMailTemplates } from './core/mail/templates';
+import { createLogTransport, type MailTransport } from './core/mail/transport';
 import { createPasswordHasher, type PasswordHasher } from './core/password-hasher';
 import { createLimiter, type Limiter } from './core/rate-limiter';
 import { createRevocations, pollRevocations } from './core/revocations';
@@ -15,6 +24,8 @@ import { createSessionService, type SessionService } from './core/session-servic
 import { createTokenService } from './core/tokens';
 import type { Logger } from './logger';
 import { createAuthEventLogModel } from './models/auth-events';
+import { createAccountTokenModel } from './models/account-token';
+import { createMailOutboxModel } from './models/mail-outbox';
 import { createSessionModel } from './models/session';
 import { createUserModel } from './models/user';
 
@@ -29,7 +40,18 @@ export interface AppContext {
   sessions: SessionService;
   admin: AdminService;
   authenticate: Authenticator;
-  limiters: { loginPerIp: Limiter; registerPerIp: Limiter; refreshPerIp: Limiter };
+  recovery: RecoveryService;
+  emailAddresses: EmailAddressService;
+  /** Delivers the mail outbox; server.ts starts it, closeAppContext stops it. */
+  mailSender: MailSender;
+  mailTransport: MailTransport;
+  limiters: {
+    loginPerIp: Limiter;
+    registerPerIp: Limiter;
+    refreshPerIp: Limiter;
+    /** Requests that cause a mail (forgot, resend, email change). */
+    mailPerIp: Limiter;
+  };
   /** Stops the auth event poller (closeAppContext calls it). */
   stopPolling: () => Promise<void>;
 }
@@ -48,6 +70,7 @@ async function createIpLimiters(
     loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
     registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
     refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
+    mailPerIp: createLimiter(connection, 'mail_ip', limits.mailPerIp),
   };
   // One collection holds every counter: build its TTL and unique-key indexes once, before the
   // first request, rather than from each limiter in the background where a failure would only
@@ -63,6 +86,12 @@ export async function createAppContext(options: {
   hasherWorkers?: number;
   /** Replaces the worker pool (benchmarks compare it with hashing on the main thread). */
   hasher?: PasswordHasher;
+  /** Replaces the transport SMTP_URL would give (tests count what a failing one is handed). */
+  mailTransport?: MailTransport;
+  /** Where a person watching sees mails that were only logged (no SMTP_URL). */
+  terminal?: (text: string) => void;
+  /** How often an idle mail sender polls the outbox (1 s by default). */
+  mailPollIntervalMs?: number;
 }): Promise<AppContext> {
   const { config, logger, connection } = options;
   const hasher =
@@ -74,13 +103,16 @@ export async function createAppContext(options: {
     });
   const users = createUserModel(connection, hasher);
   const sessions = createSessionModel(connection);
+  const accountTokenModel = createAccountTokenModel(connection);
+  const outboxModel = createMailOutboxModel(connection);
   // Build the indexes before the first request: the unique email index is what refuses
-  // duplicates, the TTL index is what removes ended sessions. (init() alone skips index
-  // builds when autoIndex is off, as it is here.)
-  for (const model of [users, sessions] as const) {
+  // duplicates, the TTL indexes are what remove ended sessions, expired links and finished
+  // mail. (init() alone skips index builds when autoIndex is off, as it is here.)
+  for (const model of [users, sessions, accountTokenModel, outboxModel] as const) {
     await model.init();
     await model.createIndexes();
   }
+  const mail = createMail(options, outboxModel);
   const limits = config.rateLimits;
   const limiters = await createIpLimiters(connection, limits);
   const dummyHash = createDummyHash(hasher);
@@ -115,6 +147,12 @@ export async function createAppContext(options: {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     revocations: createRevocations(events, cache),
     cache,
+    accountTokens: createAccountTokens(accountTokenModel),
+    tokenLifetimes: config.accountTokenLifetimes,
+    outbox: mail.outbox,
+    appUrl: config.mail.appUrl,
+    mailPerAccount: createLimiter(connection, 'mail_account', limits.mailPerAccount),
+    requireEmailVerification: config.requireEmailVerification,
   };
   return {
     config,
@@ -125,12 +163,45 @@ export async function createAppContext(options: {
     sessions: createSessionService(core),
     admin: createAdminService(core),
     authenticate: createAuthenticator(core),
+    recovery: createRecoveryService(core),
+    emailAddresses: createEmailAddressService(core),
+    mailSender: mail.sender,
+    mailTransport: mail.transport,
     limiters,
     stopPolling,
   };
 }
 
+/** The outbox requests write to, and the sender that delivers it (not started here). */
+function createMail(
+  options: Parameters<typeof createAppContext>[0],
+  model: ReturnType<typeof createMailOutboxModel>,
+) {
+  const { config, logger } = options;
+  const box = createSealedBox(config.jwtSecret, config.jwtPreviousSecrets);
+  const outbox = createMailOutbox(model, box);
+  const transport =
+    options.mailTransport ??
+    (config.mail.smtpUrl
+      ? createSmtpTransport(config.mail.smtpUrl, config.mail.from)
+      : createLogTransport(logger, options.terminal));
+  const sender = createMailSender({
+    model,
+    outbox,
+    transport,
+    render: loadMailTemplates(),
+    box,
+    logger,
+    maxAgeSeconds: config.mail.maxAgeSeconds,
+    pollIntervalMs: options.mailPollIntervalMs,
+  });
+  return { outbox, transport, sender };
+}
+
+/** Stops the mail sender (a delivery in progress finishes), then the transport and workers. */
 export async function closeAppContext(context: AppContext): Promise<void> {
   await context.stopPolling();
+  await context.mailSender.stop();
+  await context.mailTransport.close();
   await context.core.hasher.close();
 }

@@ -93,8 +93,10 @@ function listen(server: Server, port: number): Promise<number> {
 
 /**
  * SIGTERM or SIGINT: stop accepting, let requests in flight finish (up to SHUTDOWN_TIMEOUT),
- * then close the hash workers, the database connection and the embedded database, in that
- * order, so nothing a running request needs goes away under it. A second signal exits at once.
+ * then stop the mail sender (a delivery in progress finishes; waiting mail stays in the outbox
+ * for the next start), the hash workers, the database connection and the embedded database, in
+ * that order, so nothing a running request needs goes away under it. A second signal exits at
+ * once.
  */
 function closeOnSignal(options: {
   server: Server;
@@ -155,11 +157,20 @@ async function main(): Promise<void> {
     logger,
     connection,
     hasherWorkers: config.hasherThreads,
+    terminal: process.stderr.isTTY ? (text) => console.error(text) : undefined,
   });
+  if (!config.mail.smtpUrl) {
+    warnLoudly(
+      logger,
+      'SMTP_URL is not set: mails are not sent, each one is written to the log with its links.',
+    );
+  }
   if (config.admin) {
     const outcome = await ensureFirstAdmin(context.core, config.admin);
     if (outcome !== 'exists') logger.info({ email: config.admin.email }, `first admin ${outcome}`);
   }
+  // Also delivers what a previous run left waiting in the outbox.
+  context.mailSender.start();
   const lifecycle = createLifecycle();
   const server = createServer(createApp(context, { lifecycle }));
   const port = await listen(server, config.port);

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       PORT: '8080',
       MONGO_URI: 'mongodb://db.internal:27017/keycard',
+      SMTP_URL: 'smtp://mail.internal:587',
       JWT_SECRET: GOOD_SECRET,
       JWT_ISSUER: 'https://auth.example.com',
       JWT_AUDIENCE: 'api.example.com',
@@ -79,10 +80,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ACCESS_TOKEN_TTL: ttl }).accessTokenTtlSeconds).toBe(seconds);
   });
 
-  it('refuses to start in production without MONGO_URI or JWT_SECRET, naming both', () => {
+  it('refuses to start in production without MONGO_URI, SMTP_URL or JWT_SECRET, naming each', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems).toEqual([
       expect.stringMatching(/^MONGO_URI: required when NODE_ENV=production/),
+      expect.stringMatching(/^SMTP_URL: required when NODE_ENV=production/),
       expect.stringMatching(/^JWT_SECRET: required when NODE_ENV=production/),
     ]);
   });
@@ -114,7 +116,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses a bcrypt cost outside 10 to 15 in production', () => {
-    const base = { NODE_ENV: 'production', MONGO_URI: 'mongodb://db/x', JWT_SECRET: GOOD_SECRET };
+    const base = {
+      NODE_ENV: 'production',
+      MONGO_URI: 'mongodb://db/x',
+      JWT_SECRET: GOOD_SECRET,
+      SMTP_URL: 'smtp://mail.internal:587',
+    };
     expect(problemsOf({ ...base, BCRYPT_COST: '4' })).toEqual([
       'BCRYPT_COST: must be between 10 and 15 when NODE_ENV=production',
     ]);
@@ -192,6 +199,15 @@ describe('.env.example', () => {
       'AUTH_CACHE_MAX_STALENESS',
       'WEB_CONCURRENCY',
       'PASSWORD_QUEUE_MAX_WAIT',
+      'SMTP_URL',
+      'MAIL_FROM',
+      'APP_URL',
+      'MAIL_MAX_AGE',
+      'PASSWORD_RESET_TTL',
+      'PASSWORD_RESET_MAX_PER_HOUR',
+      'MAIL_MAX_PER_IP_PER_HOUR',
+      'EMAIL_VERIFICATION_TTL',
+      'REQUIRE_EMAIL_VERIFICATION',
     ]) {
       expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
     }
@@ -288,5 +304,83 @@ describe('loadConfig for the pages and the refresh cookie', () => {
       'DEMO_PAGE: must be one of on, off, true, false',
       'REFRESH_COOKIE_SAMESITE: must be one of strict, lax, none',
     ]);
+  });
+});
+
+describe('loadConfig for mail', () => {
+  it('uses the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      mail: {
+        smtpUrl: undefined,
+        from: 'keycard <no-reply@localhost>',
+        appUrl: 'http://localhost:3000',
+        maxAgeSeconds: 86_400,
+      },
+      accountTokenLifetimes: { passwordResetSeconds: 1800, emailVerificationSeconds: 86_400 },
+      requireEmailVerification: false,
+      rateLimits: {
+        mailPerIp: { max: 20, windowSeconds: 3600 },
+        mailPerAccount: { max: 3, windowSeconds: 3600 },
+      },
+    });
+  });
+
+  it('reads every mail variable', () => {
+    const config = loadConfig({
+      SMTP_URL: 'smtps://user:pa%40ss@mail.example.com:465',
+      MAIL_FROM: 'Example <no-reply@example.com>',
+      APP_URL: 'https://app.example.com/account/',
+      MAIL_MAX_AGE: '2h',
+      PASSWORD_RESET_TTL: '15m',
+      EMAIL_VERIFICATION_TTL: '3d',
+      PASSWORD_RESET_MAX_PER_HOUR: '5',
+      MAIL_MAX_PER_IP_PER_HOUR: '50',
+      REQUIRE_EMAIL_VERIFICATION: 'true',
+    });
+    expect(config).toMatchObject({
+      mail: {
+        smtpUrl: 'smtps://user:pa%40ss@mail.example.com:465',
+        from: 'Example <no-reply@example.com>',
+        appUrl: 'https://app.example.com/account',
+        maxAgeSeconds: 7200,
+      },
+      accountTokenLifetimes: { passwordResetSeconds: 900, emailVerificationSeconds: 259_200 },
+      requireEmailVerification: true,
+      rateLimits: {
+        mailPerIp: { max: 50, windowSeconds: 3600 },
+        mailPerAccount: { max: 5, windowSeconds: 3600 },
+      },
+    });
+  });
+
+  it('lists every bad mail variable at once, without echoing SMTP_URL', () => {
+    const problems = problemsOf({
+      SMTP_URL: 'http://user:hunter2@mail.example.com',
+      MAIL_FROM: 'keycard',
+      APP_URL: 'ftp://app.example.com',
+      MAIL_MAX_AGE: 'a day',
+      PASSWORD_RESET_TTL: '0m',
+      EMAIL_VERIFICATION_TTL: '1 week',
+      PASSWORD_RESET_MAX_PER_HOUR: '0',
+      REQUIRE_EMAIL_VERIFICATION: 'yes',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'APP_URL',
+      'EMAIL_VERIFICATION_TTL',
+      'MAIL_FROM',
+      'MAIL_MAX_AGE',
+      'PASSWORD_RESET_MAX_PER_HOUR',
+      'PASSWORD_RESET_TTL',
+      'REQUIRE_EMAIL_VERIFICATION',
+      'SMTP_URL',
+    ]);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('refuses an APP_URL with a query and a MAIL_FROM with a line break', () => {
+    expect(problemsOf({ APP_URL: 'https://app.example.com/?x=1' })[0]).toMatch(/^APP_URL: /);
+    expect(problemsOf({ MAIL_FROM: 'a <x@example.com>\r\nBcc: y@example.com' })[0]).toMatch(
+      /^MAIL_FROM: /,
+    );
   });
 });

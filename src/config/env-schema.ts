@@ -74,6 +74,25 @@ export const envSchema = z.object({
       .enum(['strict', 'lax', 'none'], { error: 'must be one of strict, lax, none' })
       .default('strict'),
   ),
+  SMTP_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/?#\s]+/, 'must look like smtp://user:pass@host:587 or smtps://…')
+      .optional(),
+  ),
+  MAIL_FROM: text('keycard <no-reply@localhost>'),
+  APP_URL: text('http://localhost:3000'),
+  MAIL_MAX_AGE: text('24h'),
+  PASSWORD_RESET_TTL: text('30m'),
+  PASSWORD_RESET_MAX_PER_HOUR: integer(3, 1, 1_000_000),
+  MAIL_MAX_PER_IP_PER_HOUR: integer(20, 1, 1_000_000),
+  EMAIL_VERIFICATION_TTL: text('24h'),
+  REQUIRE_EMAIL_VERIFICATION: optionalText.pipe(
+    z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { emailSchema, nameSchema, passwordSchema } from '../core/credentials';
+import type { AccountTokenLifetimes } from '../core/account-tokens';
 import type { AdminSeed } from '../core/ensure-admin';
 import type { LoginLimits } from '../core/login-throttle';
 import type { LimitSetting } from '../core/rate-limiter';
@@ -21,6 +22,21 @@ export interface RateLimits {
   registerPerIp: LimitSetting;
   refreshPerIp: LimitSetting;
   login: LoginLimits;
+  /** Requests that send a mail (forgot, resend, email change), per client address. */
+  mailPerIp: LimitSetting;
+  /** The same requests per email address (forgot) or per account (resend, email change). */
+  mailPerAccount: LimitSetting;
+}
+
+/** Where mail goes and what its links point to. */
+export interface MailSettings {
+  /** Unset outside production: mails are written to the log instead of being sent. */
+  smtpUrl: string | undefined;
+  from: string;
+  /** The public address of the frontend, without a trailing slash. */
+  appUrl: string;
+  /** A mail not delivered by this age is marked failed and no longer retried. */
+  maxAgeSeconds: number;
 }
 
 export interface Config {
@@ -63,6 +79,10 @@ export interface Config {
   demoPage: boolean;
   /** SameSite of the refresh and device cookies; `none` always comes with Secure. */
   refreshCookieSameSite: Env['REFRESH_COOKIE_SAMESITE'];
+  mail: Readonly<MailSettings>;
+  accountTokenLifetimes: Readonly<AccountTokenLifetimes>;
+  /** A correct password for an unconfirmed address gets 403 email_not_verified, no tokens. */
+  requireEmailVerification: boolean;
 }
 
 export class ConfigError extends Error {
@@ -87,7 +107,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       | 'REFRESH_TOKEN_TTL'
       | 'SHUTDOWN_TIMEOUT'
       | 'PASSWORD_QUEUE_MAX_WAIT'
-      | 'MONGO_CONNECT_TIMEOUT',
+      | 'MONGO_CONNECT_TIMEOUT'
+      | 'MAIL_MAX_AGE'
+      | 'PASSWORD_RESET_TTL'
+      | 'EMAIL_VERIFICATION_TTL',
   ) => {
     const seconds = parseDuration(values[name]);
     if (seconds === undefined) problems.push(`${name}: must look like 30s, 15m, 24h or 7d`);
@@ -104,9 +127,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   if (authCacheMaxStalenessMs === undefined || authCacheMaxStalenessMs < 100) {
     problems.push('AUTH_CACHE_MAX_STALENESS: must look like 250ms, 1s or 1m, and be 100ms or more');
   }
+  const mail = {
+    smtpUrl: values.SMTP_URL,
+    from: parseMailFrom(values.MAIL_FROM, problems),
+    appUrl: parseAppUrl(values.APP_URL, problems),
+    maxAgeSeconds: durationOf('MAIL_MAX_AGE'),
+  };
+  const accountTokenLifetimes = {
+    passwordResetSeconds: durationOf('PASSWORD_RESET_TTL'),
+    emailVerificationSeconds: durationOf('EMAIL_VERIFICATION_TTL'),
+  };
   if (production && !values.MONGO_URI) {
     problems.push(
       'MONGO_URI: required when NODE_ENV=production (the embedded database is for development and tests)',
+    );
+  }
+  if (production && !values.SMTP_URL) {
+    problems.push(
+      'SMTP_URL: required when NODE_ENV=production (without it mails are only written to the log)',
     );
   }
   if (production && (values.BCRYPT_COST < 10 || values.BCRYPT_COST > 15)) {
@@ -156,6 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     demoPage:
       values.DEMO_PAGE === undefined ? !production : ['true', 'on'].includes(values.DEMO_PAGE),
     refreshCookieSameSite: values.REFRESH_COOKIE_SAMESITE,
+    mail: Object.freeze(mail),
+    accountTokenLifetimes: Object.freeze(accountTokenLifetimes),
+    requireEmailVerification: values.REQUIRE_EMAIL_VERIFICATION,
   });
 }
 
@@ -216,7 +257,40 @@ function rateLimitsOf(values: Env): RateLimits {
       failuresPerPair: { max: values.LOGIN_MAX_FAILURES, windowSeconds: DAY },
       failuresPerEmail: { max: values.LOGIN_MAX_FAILURES_PER_DAY, windowSeconds: DAY },
     },
+    mailPerIp: { max: values.MAIL_MAX_PER_IP_PER_HOUR, windowSeconds: HOUR },
+    mailPerAccount: { max: values.PASSWORD_RESET_MAX_PER_HOUR, windowSeconds: HOUR },
   };
+}
+
+// "Name <address>" or a bare address (no-reply@localhost is fine in development).
+const MAIL_FROM_PATTERN = /^(?:[^<>\r\n]*<([^<>\s]+)>|([^<>\s]+))$/;
+
+function parseMailFrom(value: string, problems: string[]): string {
+  const match = MAIL_FROM_PATTERN.exec(value.trim());
+  const address = match?.[1] ?? match?.[2];
+  if (address === undefined || !/^[^\s@<>]+@[^\s@<>]+$/.test(address)) {
+    problems.push(
+      'MAIL_FROM: must be an address, optionally with a name: keycard <no-reply@example.com>',
+    );
+  }
+  return value.trim();
+}
+
+/** APP_URL: an http(s) address the links are built on, e.g. https://app.example.com/account. */
+function parseAppUrl(value: string, problems: string[]): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '') {
+    problems.push(
+      'APP_URL: must be an http(s) address without a query, like https://app.example.com',
+    );
+    return value;
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function splitList(list: string | undefined): string[] {

@@ -3,7 +3,9 @@ import type { Types } from 'mongoose';
 import { isDuplicateKeyError } from '../db/mongo-errors';
 import type { UserDocument, UserModel } from '../models/user';
 import type { Caller } from './audit';
-import { fitsBcrypt, type LoginInput, type RegisterInput } from './credentials';
+import { sendPasswordChangedNotice, sendVerificationMail } from './account-mail';
+import type { LoginInput, RegisterInput } from './credentials';
+import { checkCurrentPassword, passwordMatches } from './current-password';
 import type { CoreDeps } from './deps';
 import { InvalidCredentialsError, KeycardError } from './errors';
 import type { PasswordHasher } from './password-hasher';
@@ -48,21 +50,6 @@ async function createUser(users: UserModel, input: RegisterInput): Promise<UserD
   }
 }
 
-/**
- * Compares in the worker pool, fairly shared by client. bcrypt would compare only the first 72
- * bytes, so a longer candidate could match a stored 72-byte password it merely starts with:
- * it never matches, here as at login.
- */
-async function passwordMatches(
-  hasher: PasswordHasher,
-  candidate: string,
-  hash: string,
-  clientKey: string,
-): Promise<boolean> {
-  const matches = await hasher.compare(candidate, hash, clientKey);
-  return matches && fitsBcrypt(candidate);
-}
-
 /** The account for these credentials, or InvalidCredentialsError for any mismatch. */
 async function verifyPassword(
   deps: Pick<CoreDeps, 'users' | 'hasher' | 'dummyHash'>,
@@ -93,7 +80,22 @@ async function verifyPassword(
 }
 
 export function createAccountService(deps: CoreDeps): AccountService {
-  const { users, hasher, tokens, loginThrottle, deviceTokens } = deps;
+  const { users, tokens, loginThrottle, deviceTokens } = deps;
+
+  /** Everything a new account gets besides itself; undone with it when any part fails. */
+  async function welcome(user: UserDocument, caller: Caller): Promise<SignedIn> {
+    try {
+      const issued = await startSession(deps, user, caller);
+      await sendVerificationMail(deps, user);
+      return signIn(tokens, user, issued, deviceTokens.issue(user.email));
+    } catch (error) {
+      // A failed request writes nothing: no account left behind without its first session.
+      await revokeAllSessions(deps, user._id).catch(() => undefined);
+      await deps.accountTokens.revoke(user._id, ['email_verification']).catch(() => undefined);
+      await users.deleteOne({ _id: user._id });
+      throw error;
+    }
+  }
 
   /** A session for a user whose password was checked at their current credentials version. */
   async function signInChecked(user: UserDocument, caller: Caller): Promise<SignedIn> {
@@ -114,15 +116,10 @@ export function createAccountService(deps: CoreDeps): AccountService {
   return {
     async register(input, caller) {
       const user = await createUser(users, input);
+      const signedIn = await welcome(user, caller);
       caller.audit('register', { userId: user.id as string, email: user.email });
-      try {
-        const issued = await startSession(deps, user, caller);
-        return signIn(tokens, user, issued, deviceTokens.issue(user.email));
-      } catch (error) {
-        // A failed request writes nothing: no account left behind without its first session.
-        await users.deleteOne({ _id: user._id });
-        throw error;
-      }
+      caller.audit('email_verification_requested', { userId: user.id as string });
+      return signedIn;
     },
 
     async login(input, caller) {
@@ -136,6 +133,12 @@ export function createAccountService(deps: CoreDeps): AccountService {
         caller,
         () => verifyPassword(deps, input, caller.rateLimitKey, stored),
         async (user) => {
+          // Only after the password proved right: to anyone who does not know it, an
+          // unverified account answers exactly like any other wrong guess.
+          if (deps.requireEmailVerification && !user.emailVerified) {
+            caller.audit('login_unverified', { userId: user.id as string, email: user.email });
+            throw new KeycardError('email_not_verified');
+          }
           const signedIn = await signInChecked(user, caller);
           caller.audit('login_success', { userId: user.id as string, email: user.email });
           return signedIn;
@@ -144,26 +147,7 @@ export function createAccountService(deps: CoreDeps): AccountService {
     },
 
     async changePassword(holder, change, caller) {
-      // A stolen access token must not become unlimited guesses at the current password.
-      const user = await throttledPasswordCheck(
-        loginThrottle,
-        { email: holder.email },
-        caller,
-        async () => {
-          const found = await users.findById(holder.userId).select('+password');
-          const matches =
-            found !== null &&
-            (await passwordMatches(
-              hasher,
-              change.currentPassword,
-              found.password,
-              caller.rateLimitKey,
-            ));
-          if (!found || !matches) throw new InvalidCredentialsError();
-          return found;
-        },
-        async (found) => found,
-      );
+      const user = await checkCurrentPassword(deps, holder, change.currentPassword, caller);
       const nextVersion = (user.credentialsVersion ?? 0) + 1;
       // The session that proved it knows the current password moves on first, so it is never
       // behind the user, even for a moment.
@@ -178,6 +162,9 @@ export function createAccountService(deps: CoreDeps): AccountService {
       await user.save();
       // Whoever else holds a session may be the reason for the change: end every other one.
       await revokeAllSessions(deps, user._id, { except: holder.sessionId });
+      // Whoever knew the old password may have started moving the account to their address.
+      await deps.accountTokens.revoke(user._id, ['email_change']);
+      await sendPasswordChangedNotice(deps, user);
       caller.audit('password_change', { userId: holder.userId.toHexString() });
     },
 

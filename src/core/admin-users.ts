@@ -4,6 +4,7 @@ import type { UserModel, UserRecord } from '../models/user';
 import type { Caller } from './audit';
 import type { CoreDeps } from './deps';
 import { KeycardError } from './errors';
+import { escapeRegExp } from './escape-regexp';
 import { toPublicUser, type PublicUser } from './public-user';
 import { endAllSessions } from './sessions';
 
@@ -120,8 +121,4 @@ async function demoteAdmin(users: UserModel, adminId: Types.ObjectId, role: Role
     await users.updateOne({ _id: adminId }, { $set: { role: ADMIN_ROLE } });
     throw new KeycardError('last_admin');
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,3 +1,5 @@
+import type { Logger } from '../logger';
+
 export type AuditEvent =
   | 'register'
   | 'login_success'
@@ -8,7 +10,16 @@ export type AuditEvent =
   | 'logout_all'
   | 'password_change'
   | 'role_change'
-  | 'user_deletion';
+  | 'user_deletion'
+  | 'login_unverified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_verification_requested'
+  | 'email_verified'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'mail_sent'
+  | 'mail_failed';
 
 export interface AuditSubject {
   /** The account concerned, when it is known. */
@@ -37,4 +48,10 @@ export interface Caller {
   /** A device token the client presented (see core/device-tokens.ts), unverified. */
   deviceToken?: string;
   audit: AuditSink;
+}
+
+/** For work that no request carries, such as the mail sender: audit lines on the given log. */
+export function logAudit(logger: Logger): AuditSink {
+  return (event, subject) =>
+    logger.info({ audit: { event, ...subject, at: new Date().toISOString() } }, `audit: ${event}`);
 }

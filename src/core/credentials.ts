@@ -49,3 +49,26 @@ export const loginSchema = z.object({
 
 export type RegisterInput = z.output<typeof registerSchema>;
 export type LoginInput = z.output<typeof loginSchema>;
+
+// Long enough for any token keycard issues, short enough that no one makes it hash megabytes.
+const MAX_TOKEN_LENGTH = 256;
+
+const accountTokenSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters`);
+
+export const forgotPasswordSchema = z.object({ email: emailSchema });
+
+export const resetPasswordSchema = z.object({
+  token: accountTokenSchema,
+  newPassword: passwordSchema,
+});
+
+export const verifyEmailSchema = z.object({ token: accountTokenSchema });
+
+export const emailChangeSchema = z.object({
+  newEmail: emailSchema,
+  // Checked against the stored hash, not against today's rules, as at login.
+  password: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+});

@@ -4,6 +4,9 @@ import type { UserModel } from '../models/user';
 import type { AuthCache } from './auth-cache';
 import type { DeviceTokens } from './device-tokens';
 import type { Revocations } from './revocations';
+import type { AccountTokenLifetimes, AccountTokens } from './account-tokens';
+import type { MailOutbox } from './mail/outbox';
+import type { Limiter } from './rate-limiter';
 import type { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import type { TokenService } from './tokens';
@@ -25,4 +28,13 @@ export interface CoreDeps {
   /** Every change that ends sessions or changes a user goes through here (and the cache). */
   revocations: Revocations;
   cache: AuthCache;
+  /** The links mailed for password resets, email verification and email changes. */
+  accountTokens: AccountTokens;
+  tokenLifetimes: AccountTokenLifetimes;
+  outbox: MailOutbox;
+  /** The frontend the mailed links point to, without a trailing slash. */
+  appUrl: string;
+  /** Mails a client may cause per email address (forgot) or per account (resend, change). */
+  mailPerAccount: Limiter;
+  requireEmailVerification: boolean;
 }

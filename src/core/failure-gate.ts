@@ -1,7 +1,14 @@
 import type { Connection } from 'mongoose';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitState } from './errors';
-import { createLimiter, stateOf, withLimiterStore, type LimitSetting } from './rate-limiter';
+import { escapeRegExp } from './escape-regexp';
+import {
+  createLimiter,
+  RATE_LIMIT_COLLECTION,
+  stateOf,
+  withLimiterStore,
+  type LimitSetting,
+} from './rate-limiter';
 
 const FIRST_BLOCK_SECONDS = 60;
 const LONGEST_BLOCK_SECONDS = 3600;
@@ -28,6 +35,8 @@ export interface FailureGate {
   admit(key: string): Promise<Admission>;
   /** Returns true when this failure started a block. */
   release(key: string, outcome: Outcome): Promise<boolean>;
+  /** Forgets the failures and blocks of one key, or of every key that starts with a prefix. */
+  forget(keys: { exact: string } | { startingWith: string }): Promise<void>;
 }
 
 export function createFailureGate(
@@ -36,12 +45,14 @@ export function createFailureGate(
   setting: LimitSetting,
   options: { blocks: boolean },
 ): FailureGate {
-  const failures = createLimiter(connection, `login_fail_${name}`, setting);
+  const failuresPrefix = `login_fail_${name}`;
+  const blocksPrefix = `login_block_${name}`;
+  const failures = createLimiter(connection, failuresPrefix, setting);
   const inFlight = createLimiter(connection, `login_inflight_${name}`, {
     max: Number.MAX_SAFE_INTEGER,
     windowSeconds: IN_FLIGHT_SECONDS,
   });
-  const blocks = createLimiter(connection, `login_block_${name}`, {
+  const blocks = createLimiter(connection, blocksPrefix, {
     max: Number.MAX_SAFE_INTEGER,
     windowSeconds: setting.windowSeconds,
   });
@@ -97,6 +108,20 @@ export function createFailureGate(
         }
         await inFlight.store.reward(key, 1);
         return blocked;
+      }),
+
+    forget: (keys) =>
+      withLimiterStore(async () => {
+        // rate-limiter-flexible stores "<prefix>:<key>" in the key field of one shared
+        // collection; it has no delete by prefix, so the documents are removed here, by an
+        // anchored pattern the unique key index can serve. Checks in flight are left alone:
+        // they give their place back themselves.
+        const tail =
+          'exact' in keys ? `${escapeRegExp(keys.exact)}$` : escapeRegExp(keys.startingWith);
+        const pattern = new RegExp(
+          `^(?:${escapeRegExp(failuresPrefix)}|${escapeRegExp(blocksPrefix)}):${tail}`,
+        );
+        await connection.collection(RATE_LIMIT_COLLECTION).deleteMany({ key: pattern });
       }),
   };
 }

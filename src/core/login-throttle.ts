@@ -36,6 +36,11 @@ export interface LoginThrottle {
   beginAttempt(subject: AttemptSubject): Promise<AttemptVerdict>;
   /** Returns true when this outcome started a lockout. */
   finishAttempt(attempt: PasswordAttempt, outcome: Outcome): Promise<boolean>;
+  /**
+   * Clears every lockout and failure count of an email, from every client and device: after a
+   * password reset proved the mailbox, the owner may log in at once.
+   */
+  clearEmail(email: string): Promise<void>;
 }
 
 /** Checks ahead never finished in time: the client may try again in a second. */
@@ -110,6 +115,14 @@ export function createLoginThrottle(connection: Connection, limits: LoginLimits)
         attempt.gates.map(({ gate, key }) => gate.release(key, outcome)),
       );
       return blocked.some(Boolean);
+    },
+
+    async clearEmail(email) {
+      await Promise.all([
+        pairs.forget({ startingWith: `${email}|` }),
+        devices.forget({ startingWith: `${email}|` }),
+        emails.forget({ exact: email }),
+      ]);
     },
   };
 }

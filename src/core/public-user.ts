@@ -8,12 +8,16 @@ export interface PublicUser {
   name: string;
   email: string;
   role: Role;
+  /** True once the owner confirmed the address through a mailed link. */
+  emailVerified: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 type ShownUser = Pick<User, 'name' | 'email' | 'role' | 'createdAt' | 'updatedAt'> & {
   _id: Types.ObjectId;
+  /** Absent on accounts stored before the field existed: they read as unverified. */
+  emailVerified?: boolean;
 };
 
 export function toPublicUser(user: ShownUser): PublicUser {
@@ -22,6 +26,7 @@ export function toPublicUser(user: ShownUser): PublicUser {
     name: user.name,
     email: user.email,
     role: user.role,
+    emailVerified: user.emailVerified === true,
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };

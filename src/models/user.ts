@@ -12,6 +12,8 @@ export interface User {
    * everywhere). A session carries the version it was created under and dies when it is behind.
    */
   credentialsVersion: number;
+  /** True once the owner followed a link mailed to this address (or reset the password). */
+  emailVerified: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -55,6 +57,7 @@ export function createUserModel(connection: Connection, hasher: PasswordHashing)
       password: { type: String, required: true, select: false },
       role: { type: String, enum: ROLES, default: DEFAULT_ROLE, required: true },
       credentialsVersion: { type: Number, default: 0, min: 0 },
+      emailVerified: { type: Boolean, default: false },
     },
     { timestamps: true, strict: 'throw' },
   );

@@ -67,6 +67,7 @@ describe('GET /api/admin/users', () => {
       name: 'Root Admin',
       email: 'root@example.com',
       role: 'admin',
+      emailVerified: false,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -91,6 +91,7 @@ describe('logs and audit events', () => {
     const recorded = events();
     expect(recorded.map((event) => event.event)).toEqual([
       'register',
+      'email_verification_requested',
       'login_failure',
       'login_failure',
       'lockout',
@@ -107,8 +108,8 @@ describe('logs and audit events', () => {
       expect(Number.isNaN(Date.parse(event.at))).toBe(false);
       expect(event.userId ?? event.email).toBeDefined();
     }
-    expect(recorded[1]).toMatchObject({ email: 'audited@example.com' });
-    expect(recorded[9]).toMatchObject({
+    expect(recorded[2]).toMatchObject({ email: 'audited@example.com' });
+    expect(recorded[10]).toMatchObject({
       userId,
       actorId: admin.user.id,
       from: 'user',

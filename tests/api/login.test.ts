@@ -22,6 +22,7 @@ describe('POST /api/auth/login', () => {
       name: user.name,
       email: 'right@example.com',
       role: 'user',
+      emailVerified: false,
       createdAt: user.createdAt.toISOString(),
       updatedAt: user.updatedAt.toISOString(),
     });

@@ -19,6 +19,7 @@ describe('GET /api/profile', () => {
         name: user.name,
         email: user.email,
         role: 'user',
+        emailVerified: false,
         createdAt: user.createdAt.toISOString(),
         updatedAt: user.updatedAt.toISOString(),
       },

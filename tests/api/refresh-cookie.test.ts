@@ -51,6 +51,8 @@ describe('refresh token in a cookie', () => {
     const production = await createTestApp('refresh_cookie_prod', {
       NODE_ENV: 'production',
       BCRYPT_COST: '10',
+      // Required in production; never contacted, since no test here starts the mail sender.
+      SMTP_URL: 'smtp://127.0.0.1:9',
       CORS_ORIGINS: APP_ORIGIN,
     });
     try {

@@ -8,7 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => testApp.close());
 
-const USER_KEYS = ['createdAt', 'email', 'id', 'name', 'role', 'updatedAt'];
+const USER_KEYS = ['createdAt', 'email', 'emailVerified', 'id', 'name', 'role', 'updatedAt'];
 
 describe.each(['/api/auth/register', '/api/auth/signup'])('POST %s', (path) => {
   it('creates the user and responds 201 with a token and the public user', async () => {
@@ -35,6 +35,7 @@ describe.each(['/api/auth/register', '/api/auth/signup'])('POST %s', (path) => {
         name: 'Ada Lovelace',
         email,
         role: 'user',
+        emailVerified: false,
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       },

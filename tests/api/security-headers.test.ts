@@ -57,6 +57,8 @@ describe('security headers', () => {
     const production = await createTestApp('security_headers_prod', {
       NODE_ENV: 'production',
       BCRYPT_COST: '10',
+      // Required in production; never contacted, since no test here starts the mail sender.
+      SMTP_URL: 'smtp://127.0.0.1:9',
     });
     try {
       const response = await request(production.app).get('/');

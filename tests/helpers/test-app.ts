@@ -7,6 +7,7 @@ import { startSession } from '../../src/core/sessions';
 import { loadConfig, type Config } from '../../src/config/load-config';
 import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
 import { connectDatabase } from '../../src/db/connect';
+import type { MailTransport } from '../../src/core/mail/transport';
 import { createLogger } from '../../src/logger';
 import type { UserDocument } from '../../src/models/user';
 import type { Role } from '../../src/models/roles';
@@ -26,7 +27,15 @@ export interface TestApp {
 export async function createTestApp(
   label: string,
   env: Record<string, string> = {},
-  options: { shareDatabaseWith?: TestApp; logLines?: string[] } = {},
+  options: {
+    shareDatabaseWith?: TestApp;
+    logLines?: string[];
+    /** Polls the mail outbox this often once the sender is started (fast in tests). */
+    mailPollIntervalMs?: number;
+    mailTransport?: MailTransport;
+    /** Where a development server would show logged mail in plain words. */
+    terminal?: (text: string) => void;
+  } = {},
 ): Promise<TestApp> {
   const { uri, dbName } = testDatabase(label);
   const shared = options.shareDatabaseWith;
@@ -52,7 +61,15 @@ export async function createTestApp(
     level: logLines ? 'info' : config.logLevel,
     destination: logLines ? { write: (line: string) => void logLines.push(line) } : undefined,
   });
-  const context = await createAppContext({ config, logger, connection, hasherWorkers: 1 });
+  const context = await createAppContext({
+    config,
+    logger,
+    connection,
+    hasherWorkers: 1,
+    mailPollIntervalMs: options.mailPollIntervalMs ?? 50,
+    mailTransport: options.mailTransport,
+    terminal: options.terminal,
+  });
   return {
     app: createApp(context),
     context,

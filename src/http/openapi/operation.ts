@@ -27,7 +27,7 @@ export interface Operation {
   /** Request headers beyond Authorization, such as X-Refresh-Token-Transport. */
   headers?: z.ZodObject;
   success: {
-    status: 200 | 201 | 204 | 301;
+    status: 200 | 201 | 202 | 204 | 301;
     description: string;
     schema?: z.ZodType;
     /** It may set or clear the refresh cookie. */

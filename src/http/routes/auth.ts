@@ -1,9 +1,14 @@
 import { Router, type Request, type RequestHandler } from 'express';
+import {
+  forgotPasswordSchema,
+  resetPasswordSchema,
+  verifyEmailSchema,
+} from '../../core/credentials';
 import { KeycardError, ValidationError } from '../../core/errors';
 import type { AppContext } from '../../context';
 import { sendSignedIn } from '../auth-response';
 import { callerOf } from '../caller';
-import { readBearerToken } from '../middleware/authenticate';
+import { authenticate, authenticated, readBearerToken } from '../middleware/authenticate';
 import { rateLimitByIp } from '../middleware/rate-limit';
 import { parseInput } from '../parse-input';
 import { loginBody, refreshBody, registerBody } from '../schemas/request-schemas';
@@ -14,7 +19,13 @@ import {
   wantsCookieTransport,
 } from '../auth-cookies';
 
-/** Signing up, logging in, refreshing and logging out: everything that hands out tokens. */
+export const FORGOT_MESSAGE =
+  'If an account exists for this address, a link to reset its password is on its way';
+
+/**
+ * Signing up, logging in, refreshing and logging out (everything that hands out tokens), and
+ * the links mailed to recover an account or confirm its address.
+ */
 export function createAuthRouter(context: AppContext): Router {
   const { config, limiters } = context;
   const router = Router();
@@ -53,6 +64,34 @@ export function createAuthRouter(context: AppContext): Router {
     const useCookie = fromCookie || wantsCookieTransport(req);
     sendSignedIn(req, res, config, signedIn, { status: 200, useCookie });
   });
+
+  // The same 202 and body whether or not the address has an account.
+  router.post('/password/forgot', rateLimitByIp(limiters.mailPerIp), async (req, res) => {
+    const { email } = parseInput(forgotPasswordSchema, req.body);
+    await context.recovery.forgotPassword(email, callerOf(req));
+    res.status(202).json({ message: FORGOT_MESSAGE });
+  });
+
+  router.post('/password/reset', async (req, res) => {
+    const reset = parseInput(resetPasswordSchema, req.body);
+    await context.recovery.resetPassword(reset, callerOf(req));
+    res.status(204).end();
+  });
+
+  router.post('/verify-email', async (req, res) => {
+    const { token } = parseInput(verifyEmailSchema, req.body);
+    res.json({ user: await context.emailAddresses.verify(token, callerOf(req)) });
+  });
+
+  router.post(
+    '/verify-email/resend',
+    authenticate(context.authenticate),
+    rateLimitByIp(limiters.mailPerIp),
+    async (req, res) => {
+      await context.emailAddresses.resendVerification(authenticated(req).userId, callerOf(req));
+      res.status(202).json({ message: 'A new confirmation link is on its way' });
+    },
+  );
 
   router.post('/logout', async (req, res) => {
     const accessToken = readBearerToken(req.get('authorization'));

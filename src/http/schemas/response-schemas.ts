@@ -16,6 +16,7 @@ export const publicUserSchema = z
     name: z.string(),
     email: z.string(),
     role: z.enum(ROLES),
+    emailVerified: z.boolean().meta({ description: 'Whether the address was confirmed by mail' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })
@@ -25,6 +26,7 @@ export const publicUserSchema = z
       id: USER_ID,
       name: 'Ada Lovelace',
       email: 'ada@example.com',
+      emailVerified: true,
       role: 'user',
       createdAt: WHEN,
       updatedAt: WHEN,
@@ -105,6 +107,11 @@ export const userPageSchema = z
     total: z.number().int().meta({ description: 'Users matching the filters, on all pages' }),
   })
   .meta({ id: 'UserPage' });
+
+/** An accepted request whose effect arrives by mail. */
+export const messageSchema = z
+  .strictObject({ message: z.string() })
+  .meta({ id: 'Message', example: { message: 'A link is on its way' } });
 
 export const healthSchema = z
   .strictObject({ status: z.enum(['ok', 'draining']) })

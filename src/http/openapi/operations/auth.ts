@@ -1,8 +1,17 @@
 import { z } from 'zod';
+import {
+  forgotPasswordSchema,
+  resetPasswordSchema,
+  verifyEmailSchema,
+} from '../../../core/credentials';
 import { loginBody, refreshBody, registerBody } from '../../schemas/request-schemas';
-import { authResponseSchema } from '../../schemas/response-schemas';
+import {
+  authResponseSchema,
+  messageSchema,
+  userResponseSchema,
+} from '../../schemas/response-schemas';
 import type { Operation } from '../operation';
-import { cookieTransportHeader, RATE_LIMIT_ERRORS } from './common';
+import { AUTHENTICATION_ERRORS, cookieTransportHeader, RATE_LIMIT_ERRORS } from './common';
 
 const signedIn = (status: 200 | 201, description: string) => ({
   status,
@@ -45,7 +54,7 @@ export const authOperations: Operation[] = [
     }),
     body: loginBody,
     success: signedIn(200, 'Signed in: a new session'),
-    errors: ['validation_error', 'invalid_credentials', ...RATE_LIMIT_ERRORS],
+    errors: ['validation_error', 'invalid_credentials', 'email_not_verified', ...RATE_LIMIT_ERRORS],
   },
   {
     method: 'post',
@@ -90,5 +99,54 @@ export const authOperations: Operation[] = [
       'invalid_refresh_token',
       'csrf_rejected',
     ],
+  },
+  {
+    method: 'post',
+    path: '/api/auth/password/forgot',
+    operationId: 'forgotPassword',
+    tag: 'Account recovery',
+    summary: 'Mail a password reset link',
+    description:
+      'The same 202, body and headers whether or not the address has an account; a mail goes ' +
+      'out only when it does. Limited per address and per client address.',
+    auth: 'none',
+    body: forgotPasswordSchema,
+    success: { status: 202, description: 'Accepted', schema: messageSchema },
+    errors: ['validation_error', ...RATE_LIMIT_ERRORS],
+  },
+  {
+    method: 'post',
+    path: '/api/auth/password/reset',
+    operationId: 'resetPassword',
+    tag: 'Account recovery',
+    summary: 'Set a new password with a mailed token',
+    description:
+      'Every session of the user is revoked and the login lockout of the address cleared. ' +
+      'Unknown, used, replaced and expired tokens get 400 invalid_reset_token.',
+    auth: 'none',
+    body: resetPasswordSchema,
+    success: { status: 204, description: 'The password is changed' },
+    errors: ['validation_error', 'invalid_reset_token'],
+  },
+  {
+    method: 'post',
+    path: '/api/auth/verify-email',
+    operationId: 'verifyEmail',
+    tag: 'Account recovery',
+    summary: 'Confirm an address (after registration, or an email change) with a mailed token',
+    auth: 'none',
+    body: verifyEmailSchema,
+    success: { status: 200, description: 'The confirmed user', schema: userResponseSchema },
+    errors: ['validation_error', 'invalid_verification_token', 'email_taken'],
+  },
+  {
+    method: 'post',
+    path: '/api/auth/verify-email/resend',
+    operationId: 'resendVerification',
+    tag: 'Account recovery',
+    summary: 'Mail a new confirmation link to the signed-in user',
+    auth: 'bearer',
+    success: { status: 202, description: 'Accepted', schema: messageSchema },
+    errors: [...AUTHENTICATION_ERRORS, 'already_verified', ...RATE_LIMIT_ERRORS],
   },
 ];

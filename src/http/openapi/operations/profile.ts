@@ -1,5 +1,6 @@
 import { passwordChangeBody, profileUpdateBody } from '../../schemas/request-schemas';
-import { userResponseSchema } from '../../schemas/response-schemas';
+import { emailChangeSchema } from '../../../core/credentials';
+import { messageSchema, userResponseSchema } from '../../schemas/response-schemas';
 import type { Operation } from '../operation';
 import { AUTHENTICATION_ERRORS, RATE_LIMIT_ERRORS } from './common';
 
@@ -42,6 +43,26 @@ export const profileOperations: Operation[] = [
       ...AUTHENTICATION_ERRORS,
       'validation_error',
       'invalid_credentials',
+      ...RATE_LIMIT_ERRORS,
+    ],
+  },
+  {
+    method: 'put',
+    path: '/api/profile/email',
+    operationId: 'changeEmail',
+    tag: 'Profile',
+    summary: 'Change the email address, once the link mailed to the new one is followed',
+    description:
+      'A wrong password counts like a failed login. On confirmation every other session is ' +
+      'revoked and the old address gets a notice.',
+    auth: 'bearer',
+    body: emailChangeSchema,
+    success: { status: 202, description: 'Accepted', schema: messageSchema },
+    errors: [
+      ...AUTHENTICATION_ERRORS,
+      'validation_error',
+      'invalid_credentials',
+      'email_taken',
       ...RATE_LIMIT_ERRORS,
     ],
   },
