@@ -284,6 +284,7 @@ describe('loadConfig for the pages and the refresh cookie', () => {
       NODE_ENV: 'production',
       MONGO_URI: 'mongodb://db/keycard',
       JWT_SECRET: GOOD_SECRET,
+      SMTP_URL: 'smtp://mail.example.com:587',
     };
     expect(loadConfig(production).demoPage).toBe(false);
     expect(loadConfig({ ...production, DEMO_PAGE: 'on' }).demoPage).toBe(true);

@@ -121,6 +121,7 @@ describe('the contract check every API test goes through', () => {
     name: 'Ada',
     email: 'ada@example.com',
     role: 'user',
+    emailVerified: false,
     createdAt: '2025-01-15T09:30:00.000Z',
     updatedAt: '2025-01-15T09:30:00.000Z',
   };

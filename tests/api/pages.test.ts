@@ -77,8 +77,16 @@ describe('GET /demo', () => {
 
   it('is off in production unless DEMO_PAGE turns it on, and off wherever DEMO_PAGE=off', async () => {
     const cases: [Record<string, string>, number][] = [
-      [{ NODE_ENV: 'production', BCRYPT_COST: '10' }, 404],
-      [{ NODE_ENV: 'production', BCRYPT_COST: '10', DEMO_PAGE: 'on' }, 200],
+      [{ NODE_ENV: 'production', BCRYPT_COST: '10', SMTP_URL: 'smtp://127.0.0.1:2525' }, 404],
+      [
+        {
+          NODE_ENV: 'production',
+          BCRYPT_COST: '10',
+          SMTP_URL: 'smtp://127.0.0.1:2525',
+          DEMO_PAGE: 'on',
+        },
+        200,
+      ],
       [{ DEMO_PAGE: 'off' }, 404],
     ];
     for (const [env, status] of cases) {

@@ -64,6 +64,7 @@ export const authResponseSchema = z
         name: 'Ada Lovelace',
         email: 'ada@example.com',
         role: 'user',
+        emailVerified: true,
         createdAt: WHEN,
         updatedAt: WHEN,
       },
