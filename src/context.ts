@@ -13,6 +13,7 @@ import { createLimiter, type Limiter } from './core/rate-limiter';
 import { createRevocations, pollRevocations } from './core/revocations';
 import { createSessionService, type SessionService } from './core/session-service';
 import { createTokenService } from './core/tokens';
+import { ensureIndexesOnReconnect } from './db/ensure-indexes-on-reconnect';
 import type { Logger } from './logger';
 import { createAuthEventLogModel } from './models/auth-events';
 import { createSessionModel } from './models/session';
@@ -32,6 +33,8 @@ export interface AppContext {
   limiters: { loginPerIp: Limiter; registerPerIp: Limiter; refreshPerIp: Limiter };
   /** Stops the auth event poller (closeAppContext calls it). */
   stopPolling: () => Promise<void>;
+  /** Stops rebuilding the indexes after each reconnect (closeAppContext calls it). */
+  stopIndexRebuilds: () => void;
 }
 
 function refreshKeyOf(secret: string): KeyObject {
@@ -40,20 +43,33 @@ function refreshKeyOf(secret: string): KeyObject {
   );
 }
 
-async function createIpLimiters(
+function createIpLimiters(
   connection: Connection,
   limits: Config['rateLimits'],
-): Promise<AppContext['limiters']> {
-  const limiters = {
+): AppContext['limiters'] {
+  return {
     loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
     registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
     refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
   };
-  // One collection holds every counter: build its TTL and unique-key indexes once, before the
-  // first request, rather than from each limiter in the background where a failure would only
-  // be printed.
+}
+
+/**
+ * The indexes keycard relies on: the unique email index is what refuses duplicates, the TTL
+ * indexes remove ended sessions and old rate-limit counters. Built before the first request
+ * and again after every reconnect (a database restarted empty has none). (init() alone skips
+ * index builds when autoIndex is off, as it is here.) One collection holds every rate-limit
+ * counter, so one limiter's store builds its indexes for all of them.
+ */
+async function buildIndexes(
+  models: readonly { init: () => Promise<unknown>; createIndexes: () => Promise<unknown> }[],
+  limiters: AppContext['limiters'],
+): Promise<void> {
+  for (const model of models) {
+    await model.init();
+    await model.createIndexes();
+  }
   await limiters.loginPerIp.store.createIndexes();
-  return limiters;
 }
 
 export async function createAppContext(options: {
@@ -74,15 +90,16 @@ export async function createAppContext(options: {
     });
   const users = createUserModel(connection, hasher);
   const sessions = createSessionModel(connection);
-  // Build the indexes before the first request: the unique email index is what refuses
-  // duplicates, the TTL index is what removes ended sessions. (init() alone skips index
-  // builds when autoIndex is off, as it is here.)
-  for (const model of [users, sessions] as const) {
-    await model.init();
-    await model.createIndexes();
-  }
   const limits = config.rateLimits;
-  const limiters = await createIpLimiters(connection, limits);
+  const limiters = createIpLimiters(connection, limits);
+  const build = () => buildIndexes([users, sessions], limiters);
+  await build();
+  const stopIndexRebuilds = ensureIndexesOnReconnect(connection, {
+    build,
+    onRebuilt: () => logger.info('indexes checked after the database came back'),
+    onError: (error) =>
+      logger.warn({ err: error }, 'index check after a reconnect failed; retried on the next'),
+  });
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);
@@ -127,10 +144,12 @@ export async function createAppContext(options: {
     authenticate: createAuthenticator(core),
     limiters,
     stopPolling,
+    stopIndexRebuilds,
   };
 }
 
 export async function closeAppContext(context: AppContext): Promise<void> {
+  context.stopIndexRebuilds();
   await context.stopPolling();
   await context.core.hasher.close();
 }
