@@ -82,7 +82,9 @@ export async function startNginx(options: {
       if (handle.child.exitCode !== null || Date.now() > deadline) {
         await handle.stop('SIGKILL');
         rmSync(directory, { recursive: true, force: true });
-        throw new Error(`nginx did not start: ${String(error)}\n${handle.output()}`);
+        throw new Error(`nginx did not start: ${String(error)}\n${handle.output()}`, {
+          cause: error,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
