@@ -52,6 +52,8 @@ http {
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
+      # Which instance answered: the tests check that a flow really crossed instances.
+      add_header X-Upstream $upstream_addr always;
       # A request is sent to one instance only: a retried POST could register twice.
       proxy_next_upstream off;
     }
