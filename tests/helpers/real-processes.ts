@@ -130,7 +130,7 @@ export async function startDatabaseProcess(options: {
     ],
     {},
   );
-  const [uri] = await handle.waitFor(/mongodb:\/\/\S+/);
+  const [uri] = await handle.waitFor(/mongodb:\/\/[^\s,]+/);
   return { ...handle, uri };
 }
 
