@@ -152,11 +152,16 @@ describe('the database killed with SIGKILL under load', () => {
     // No hang, no crash, no HTML: what was not a success was a JSON 503 or an expected 401.
     const afterKill = answers.slice(killedAt);
     expect(afterKill.length).toBeGreaterThan(0);
+    // The 2 s bound is on the outage answers (server selection gives up after 1.5 s; 0.5 s for
+    // the round trip on a busy machine); a success may wait longer for a bcrypt worker.
     for (const answer of answers) {
       expect(answer.contentType).toMatch(/^application\/json|^$/);
-      expect(answer.ms).toBeLessThan(2500);
-      if (answer.status >= 500 || answer.status === 0) expectJsonUnavailable(answer);
+      if (answer.status >= 500 || answer.status === 0) {
+        expectJsonUnavailable(answer);
+        expect(answer.ms).toBeLessThan(2500);
+      }
     }
+    for (const answer of during) expect(answer.ms).toBeLessThan(2500);
     expect(afterKill.some((answer) => answer.status === 503)).toBe(true);
 
     // Every acknowledged registration, password change and session is still there.
