@@ -1,5 +1,6 @@
 import type { Config } from 'jest';
 import { browserRequired, findChromium } from './tests/browser/chromium';
+import { findNginx, nginxRequired } from './tests/helpers/nginx';
 
 const chromium = findChromium();
 if (!chromium.found) {
@@ -12,6 +13,17 @@ if (!chromium.found) {
   console.log(`\nBrowser tests SKIPPED: ${reason}. tests/browser/ is not run.\n`);
 }
 
+const nginx = findNginx();
+if (!nginx.found) {
+  const reason =
+    `no nginx at ${nginx.path} (set NGINX_PATH, or install Debian's nginx package: ` +
+    'apt-get install nginx)';
+  if (nginxRequired()) {
+    throw new Error(`KEYCARD_REQUIRE_NGINX=1 but ${reason}`);
+  }
+  console.log(`\nProxy tests SKIPPED: ${reason}. tests/proxy/ is not run.\n`);
+}
+
 const keycard: Config = {
   displayName: 'keycard',
   testEnvironment: 'node',
@@ -19,10 +31,12 @@ const keycard: Config = {
   testEnvironmentOptions: { customExportConditions: ['keycard-source', 'node', 'node-addons'] },
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  // Without a browser, the browser tests are not registered at all (nothing is left skipped).
-  testPathIgnorePatterns: chromium.found
-    ? ['/node_modules/']
-    : ['/node_modules/', '/tests/browser/'],
+  // Without a browser or nginx, their tests are not registered at all (nothing is left skipped).
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    ...(chromium.found ? [] : ['/tests/browser/']),
+    ...(nginx.found ? [] : ['/tests/proxy/']),
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',

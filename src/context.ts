@@ -22,6 +22,7 @@ import { createLimiter, type Limiter } from './core/rate-limiter';
 import { createRevocations, pollRevocations } from './core/revocations';
 import { createSessionService, type SessionService } from './core/session-service';
 import { createTokenService } from './core/tokens';
+import { ensureIndexesOnReconnect } from './db/ensure-indexes-on-reconnect';
 import type { Logger } from './logger';
 import { createAuthEventLogModel } from './models/auth-events';
 import { createAccountTokenModel } from './models/account-token';
@@ -54,6 +55,8 @@ export interface AppContext {
   };
   /** Stops the auth event poller (closeAppContext calls it). */
   stopPolling: () => Promise<void>;
+  /** Stops rebuilding the indexes after each reconnect (closeAppContext calls it). */
+  stopIndexRebuilds: () => void;
 }
 
 function refreshKeyOf(secret: string): KeyObject {
@@ -62,21 +65,34 @@ function refreshKeyOf(secret: string): KeyObject {
   );
 }
 
-async function createIpLimiters(
+function createIpLimiters(
   connection: Connection,
   limits: Config['rateLimits'],
-): Promise<AppContext['limiters']> {
-  const limiters = {
+): AppContext['limiters'] {
+  return {
     loginPerIp: createLimiter(connection, 'login_ip', limits.loginPerIp),
     registerPerIp: createLimiter(connection, 'register_ip', limits.registerPerIp),
     refreshPerIp: createLimiter(connection, 'refresh_ip', limits.refreshPerIp),
     mailPerIp: createLimiter(connection, 'mail_ip', limits.mailPerIp),
   };
-  // One collection holds every counter: build its TTL and unique-key indexes once, before the
-  // first request, rather than from each limiter in the background where a failure would only
-  // be printed.
+}
+
+/**
+ * The indexes keycard relies on: the unique email index is what refuses duplicates, the TTL
+ * indexes remove ended sessions and old rate-limit counters. Built before the first request
+ * and again after every reconnect (a database restarted empty has none). (init() alone skips
+ * index builds when autoIndex is off, as it is here.) One collection holds every rate-limit
+ * counter, so one limiter's store builds its indexes for all of them.
+ */
+async function buildIndexes(
+  models: readonly { init: () => Promise<unknown>; createIndexes: () => Promise<unknown> }[],
+  limiters: AppContext['limiters'],
+): Promise<void> {
+  for (const model of models) {
+    await model.init();
+    await model.createIndexes();
+  }
   await limiters.loginPerIp.store.createIndexes();
-  return limiters;
 }
 
 export async function createAppContext(options: {
@@ -105,16 +121,17 @@ export async function createAppContext(options: {
   const sessions = createSessionModel(connection);
   const accountTokenModel = createAccountTokenModel(connection);
   const outboxModel = createMailOutboxModel(connection);
-  // Build the indexes before the first request: the unique email index is what refuses
-  // duplicates, the TTL indexes are what remove ended sessions, expired links and finished
-  // mail. (init() alone skips index builds when autoIndex is off, as it is here.)
-  for (const model of [users, sessions, accountTokenModel, outboxModel] as const) {
-    await model.init();
-    await model.createIndexes();
-  }
-  const mail = createMail(options, outboxModel);
   const limits = config.rateLimits;
-  const limiters = await createIpLimiters(connection, limits);
+  const limiters = createIpLimiters(connection, limits);
+  const mail = createMail(options, outboxModel);
+  const build = () => buildIndexes([users, sessions, accountTokenModel, outboxModel], limiters);
+  await build();
+  const stopIndexRebuilds = ensureIndexesOnReconnect(connection, {
+    build,
+    onRebuilt: () => logger.info('indexes checked after the database came back'),
+    onError: (error) =>
+      logger.warn({ err: error }, 'index check after a reconnect failed; retried on the next'),
+  });
   const dummyHash = createDummyHash(hasher);
   // Never an unhandled rejection if the hasher closes before anyone awaited it.
   dummyHash.catch(() => undefined);
@@ -169,6 +186,7 @@ export async function createAppContext(options: {
     mailTransport: mail.transport,
     limiters,
     stopPolling,
+    stopIndexRebuilds,
   };
 }
 
@@ -200,6 +218,7 @@ function createMail(
 
 /** Stops the mail sender (a delivery in progress finishes), then the transport and workers. */
 export async function closeAppContext(context: AppContext): Promise<void> {
+  context.stopIndexRebuilds();
   await context.stopPolling();
   await context.mailSender.stop();
   await context.mailTransport.close();

@@ -28,7 +28,8 @@ export function createLimiter(
     keyPrefix,
     points: setting.max,
     duration: setting.windowSeconds,
-    // Every limiter shares one collection; createAppContext builds its indexes once.
+    // Every limiter shares one collection; createAppContext builds its indexes, at start and
+    // again after each reconnect.
     disableIndexesCreation: true,
   });
   return { store, setting };
