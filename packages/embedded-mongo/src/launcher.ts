@@ -1,11 +1,20 @@
 import net from 'node:net';
 import { DryMongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 import { startWireServer } from './wire-server';
+import {
+  connectionUri,
+  resolveCredentials,
+  type AuthOption,
+  type WireCredentials,
+} from './wire-server/auth/credentials';
 
 export type EmbeddedMongoMode = 'auto' | 'mongod' | 'wire';
 
 export interface EmbeddedMongo {
+  /** The mongodb:// URI, credentials included when `auth` was asked for: never log it. */
   uri: string;
+  /** 127.0.0.1:<port>, without credentials: what to show in logs. */
+  address: string;
   kind: 'mongod' | 'wire';
   stop(): Promise<void>;
 }
@@ -17,6 +26,13 @@ export interface EmbeddedMongoOptions {
   port?: number;
   /** May mongodb-memory-server download a mongod? Default true; offline it gives up in seconds. */
   allowDownload?: boolean;
+  /**
+   * Demand a login, on mongod and the wire server alike: `true` makes random credentials for
+   * this run, which appear only in the returned `uri`; `{ username, password }` demands those.
+   * Default: none, and anyone who can reach 127.0.0.1 can read and write everything.
+   */
+  auth?: AuthOption;
+  /** Told once which server started, where (host:port, never the credentials) and why. */
   log?: (message: string) => void;
 }
 
@@ -78,20 +94,40 @@ async function canReachDownloadHost(): Promise<boolean> {
   });
 }
 
-async function startMongod(port: number | undefined): Promise<EmbeddedMongo> {
-  const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1', port } });
+type Credentials = WireCredentials | undefined;
+
+async function startMongod(port: number | undefined, credentials: Credentials) {
+  // mongodb-memory-server starts mongod with --auth and creates this user as root (through
+  // mongod's localhost exception, before it returns).
+  const server = await MongoMemoryServer.create({
+    instance: { ip: '127.0.0.1', port },
+    ...(credentials && {
+      auth: {
+        enable: true,
+        customRootName: credentials.username,
+        customRootPwd: credentials.password,
+      },
+    }),
+  });
+  const actualPort = Number(new URL(server.getUri()).port);
   return {
-    uri: server.getUri(),
-    kind: 'mongod',
+    uri: connectionUri('127.0.0.1', actualPort, credentials),
+    address: `127.0.0.1:${actualPort}`,
+    kind: 'mongod' as const,
     async stop() {
       await server.stop();
     },
   };
 }
 
-async function startWire(port: number | undefined): Promise<EmbeddedMongo> {
-  const server = await startWireServer({ host: '127.0.0.1', port });
-  return { uri: server.uri, kind: 'wire', stop: () => server.stop() };
+async function startWire(port: number | undefined, credentials: Credentials) {
+  const server = await startWireServer({ host: '127.0.0.1', port, auth: credentials });
+  return {
+    uri: server.uri,
+    address: server.address,
+    kind: 'wire' as const,
+    stop: () => server.stop(),
+  };
 }
 
 function describe(error: unknown): string {
@@ -104,11 +140,15 @@ type MongodAttempt = { mongo: EmbeddedMongo; source: string } | { reason: string
  * A real mongod when a binary is at hand (MONGOMS_SYSTEM_BINARY, mongodb-memory-server's cache,
  * or a download that is reachable); otherwise the reason there is none.
  */
-async function tryMongod(port: number | undefined, allowDownload: boolean): Promise<MongodAttempt> {
+async function tryMongod(
+  port: number | undefined,
+  allowDownload: boolean,
+  credentials: Credentials,
+): Promise<MongodAttempt> {
   const binary = await locateMongod();
   if (binary) {
     try {
-      return { mongo: await startMongod(port), source: `binary ${binary}` };
+      return { mongo: await startMongod(port, credentials), source: `binary ${binary}` };
     } catch (error) {
       return { reason: `mongod at ${binary} failed to start: ${describe(error)}` };
     }
@@ -120,7 +160,7 @@ async function tryMongod(port: number | undefined, allowDownload: boolean): Prom
     };
   }
   try {
-    return { mongo: await startMongod(port), source: 'downloaded' };
+    return { mongo: await startMongod(port, credentials), source: 'downloaded' };
   } catch (error) {
     return { reason: `mongod download or start failed: ${describe(error)}` };
   }
@@ -142,19 +182,23 @@ export async function startEmbeddedMongo(
     );
   }
   const log = options.log ?? ((message: string) => console.warn(message));
+  const credentials = resolveCredentials(options.auth);
+  const login = credentials ? ', login required' : '';
 
   if (mode === 'wire') {
-    const mongo = await startWire(options.port);
-    log(`embedded MongoDB: in-process wire server at ${mongo.uri} (mode 'wire' requested)`);
+    const mongo = await startWire(options.port, credentials);
+    log(
+      `embedded MongoDB: in-process wire server at ${mongo.address} (mode 'wire' requested${login})`,
+    );
     return mongo;
   }
 
   const allowDownload =
     (options.allowDownload ?? true) && process.env.MONGOMS_RUNTIME_DOWNLOAD !== 'false';
-  const attempt = await tryMongod(options.port, allowDownload);
+  const attempt = await tryMongod(options.port, allowDownload, credentials);
   if ('mongo' in attempt) {
     log(
-      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri} (${attempt.source})`,
+      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.address} (${attempt.source}${login})`,
     );
     return attempt.mongo;
   }
@@ -163,7 +207,7 @@ export async function startEmbeddedMongo(
       `embedded MongoDB mode 'mongod' was requested but no mongod is available: ${attempt.reason}. Set MONGOMS_SYSTEM_BINARY to a mongod binary, or choose mode 'auto' or 'wire'.`,
     );
   }
-  const mongo = await startWire(options.port);
-  log(`embedded MongoDB: in-process wire server at ${mongo.uri} (${attempt.reason})`);
+  const mongo = await startWire(options.port, credentials);
+  log(`embedded MongoDB: in-process wire server at ${mongo.address} (${attempt.reason}${login})`);
   return mongo;
 }

@@ -55,11 +55,41 @@ describe('startEmbeddedMongo', () => {
     try {
       expect(mongo.kind).toBe('wire');
       expect(mongo.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
-      expect(messages).toHaveLength(1);
-      expect(messages[0]).toContain('wire server');
+      expect(mongo.address).toBe(mongo.uri.slice('mongodb://'.length, -1));
+      expect(messages).toEqual([
+        `embedded MongoDB: in-process wire server at ${mongo.address} (mode 'wire' requested)`,
+      ]);
       const client = await MongoClient.connect(mongo.uri);
       await expect(client.db('smoke').command({ ping: 1 })).resolves.toEqual({ ok: 1 });
       await client.close();
+    } finally {
+      await mongo.stop();
+    }
+  });
+
+  it('with auth, puts random credentials in the URI only and logs host:port', async () => {
+    const messages: string[] = [];
+    const mongo = await startEmbeddedMongo({
+      mode: 'wire',
+      auth: true,
+      log: (line) => messages.push(line),
+    });
+    try {
+      const { username, password, port } = new URL(mongo.uri);
+      expect(username).not.toBe('');
+      expect(password).not.toBe('');
+      expect(mongo.address).toBe(`127.0.0.1:${port}`);
+      expect(messages).toEqual([
+        `embedded MongoDB: in-process wire server at ${mongo.address} (mode 'wire' requested, login required)`,
+      ]);
+      const client = await MongoClient.connect(mongo.uri);
+      await expect(client.db('smoke').collection('c').countDocuments()).resolves.toBe(0);
+      await client.close();
+      const anonymous = await MongoClient.connect(`mongodb://${mongo.address}/`);
+      await expect(anonymous.db('smoke').collection('c').countDocuments()).rejects.toMatchObject({
+        code: 13,
+      });
+      await anonymous.close();
     } finally {
       await mongo.stop();
     }
