@@ -33,15 +33,18 @@ async function openDatabase(
   logger: Logger,
 ): Promise<{ uri: string; embedded?: EmbeddedMongo }> {
   if (config.mongoUri) return { uri: config.mongoUri };
+  // Any local user can reach a port on 127.0.0.1: the embedded database demands a login with
+  // credentials made for this run. They live in embedded.uri only, which is never logged.
   const embedded = await startEmbeddedMongo({
     mode: config.embeddedMongo,
+    auth: true,
     log: (message) => logger.info(message),
   });
   warnLoudly(
     logger,
     `MONGO_URI is not set: using an embedded in-memory MongoDB (${embedded.kind}) at ` +
-      `${embedded.uri}. All data is lost on exit.`,
-    { uri: embedded.uri, kind: embedded.kind },
+      `${embedded.address}, with a login for this run only. All data is lost on exit.`,
+    { address: embedded.address, kind: embedded.kind },
   );
   return { uri: embedded.uri, embedded };
 }
