@@ -151,6 +151,22 @@ describe('connection limits', () => {
     await expect(send(busy, command({ ping: 1, $db: 'a' }))).resolves.toEqual({ ok: 1 });
   });
 
+  it('lets a driver whose idle connections were closed carry on without an error', async () => {
+    limited = await startWireServer({ idleTimeoutMs: 200, auth: true });
+    // A heartbeat slower than the idle timeout: the monitor's connection is closed too.
+    const driver = await MongoClient.connect(limited.uri, { heartbeatFrequencyMS: 60_000 });
+    try {
+      const collection = driver.db('idle').collection('documents');
+      await collection.insertOne({ a: 1 });
+      for (let round = 0; round < 3; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await expect(collection.countDocuments()).resolves.toBe(1);
+      }
+    } finally {
+      await driver.close();
+    }
+  });
+
   it('closes the connection whose bytes would pass maxBufferedBytes, and no other', async () => {
     limited = await startWireServer({ maxBufferedBytes: megabyte });
     const pair = await Promise.all([connectRaw(limited.port), connectRaw(limited.port)]);
