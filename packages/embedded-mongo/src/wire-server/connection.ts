@@ -25,6 +25,15 @@ function needsLogin(state: ServerState, session: ConnectionSession): boolean {
   return state.credential !== undefined && session.user === undefined;
 }
 
+/** The next complete message, undefined until there is one, or 'invalid' for a bad length. */
+function nextMessage(framer: MessageFramer): Buffer | undefined | 'invalid' {
+  try {
+    return framer.next();
+  } catch {
+    return 'invalid';
+  }
+}
+
 /**
  * Reads messages from one client socket and writes each reply, in order, until it closes. The
  * connection is closed, and only it, when its stream can't be trusted any more (a bad length,
@@ -54,22 +63,16 @@ export function serveConnection(
 
   const serve = (): void => {
     while (!waitingForDrain && !socket.destroyed) {
-      let frame: Buffer | undefined;
-      try {
-        frame = framer.next();
-      } catch {
-        // The stream cannot be resynchronised after a bad length: drop this connection only.
-        close();
-        return;
-      }
+      const frame = nextMessage(framer);
       recount();
       if (frame === undefined) return;
-      idle.refresh();
-      const reply = handleFrame(frame, state, session);
+      // After a bad length the stream cannot be resynchronised: drop this connection only.
+      const reply = frame === 'invalid' ? 'close' : handleFrame(frame, state, session);
       if (reply === 'close') {
         close();
         return;
       }
+      idle.refresh();
       if (reply && !socket.destroyed && !socket.write(reply)) {
         waitingForDrain = true;
         socket.pause();

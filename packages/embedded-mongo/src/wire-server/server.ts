@@ -100,21 +100,18 @@ async function listen(server: net.Server, host: string, port: number): Promise<n
   return address.port;
 }
 
-export async function startWireServer(options: WireServerOptions = {}): Promise<WireServer> {
-  const host = options.host ?? '127.0.0.1';
-  const maxConnections = positiveInteger(
-    options.maxIncomingConnections,
-    'maxIncomingConnections',
-    defaultMaxIncomingConnections,
+/** The options' limits, with their defaults; throws on a value that is not a positive integer. */
+function resolveLimits(options: WireServerOptions) {
+  const maxBufferedBytes = positiveInteger(
+    options.maxBufferedBytes,
+    'maxBufferedBytes',
+    defaultMaxBufferedBytes,
   );
-  const connectionLimits: ConnectionLimits = {
+  const connection: ConnectionLimits = {
     idleTimeoutMs: positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', defaultIdleTimeoutMs),
-    buffers: {
-      used: 0,
-      limit: positiveInteger(options.maxBufferedBytes, 'maxBufferedBytes', defaultMaxBufferedBytes),
-    },
+    buffers: { used: 0, limit: maxBufferedBytes },
   };
-  const commandLimits: CommandLimits = {
+  const command: CommandLimits = {
     timeLimitMs: positiveInteger(
       options.commandTimeLimitMs,
       'commandTimeLimitMs',
@@ -126,6 +123,17 @@ export async function startWireServer(options: WireServerOptions = {}): Promise<
       defaultHeapGrowthLimitBytes(),
     ),
   };
+  const maxConnections = positiveInteger(
+    options.maxIncomingConnections,
+    'maxIncomingConnections',
+    defaultMaxIncomingConnections,
+  );
+  return { maxConnections, connection, command };
+}
+
+export async function startWireServer(options: WireServerOptions = {}): Promise<WireServer> {
+  const host = options.host ?? '127.0.0.1';
+  const limits = resolveLimits(options);
   const credentials = resolveCredentials(options.auth);
   // Only the derived SCRAM keys are kept; the password itself lives on in the URI alone.
   const credential =
@@ -133,13 +141,13 @@ export async function startWireServer(options: WireServerOptions = {}): Promise<
   const { state, sweep, sweeper } = createServerState(
     options.ttlSweepIntervalMs ?? defaultTtlSweepIntervalMs,
     credential,
-    commandLimits,
+    limits.command,
   );
   const sockets = new Set<net.Socket>();
   let nextConnectionId = 1;
   const server = net.createServer((socket) => {
     // Like mongod past maxIncomingConnections: accepted, then closed before reading a byte.
-    if (sockets.size >= maxConnections) {
+    if (sockets.size >= limits.maxConnections) {
       socket.destroy();
       return;
     }
@@ -150,7 +158,7 @@ export async function startWireServer(options: WireServerOptions = {}): Promise<
       user: undefined,
       conversation: undefined,
     };
-    serveConnection(socket, state, session, connectionLimits);
+    serveConnection(socket, state, session, limits.connection);
   });
   const port = await listen(server, host, options.port ?? 0);
   sweeper.start();
