@@ -107,6 +107,55 @@ describe("mongod's 100 MB limit on one value (ExceededMemoryLimit, 146)", () => 
     await stillServing();
   });
 
+  it.each([
+    ['$range', { $range: [0, 5, 2] }, [0, 2, 4]],
+    ['$range going down', { $range: [5, 0, -2] }, [5, 3, 1]],
+    ['$concat', { $concat: ['a', '$s'] }, `a${'a'.repeat(30)}!`],
+    ['$concatArrays', { $concatArrays: [[1], [2, 3]] }, [1, 2, 3]],
+    ['$replaceAll', { $replaceAll: { input: 'aba', find: 'a', replacement: 'x' } }, 'xbx'],
+    ['$split', { $split: ['a,b', ','] }, ['a', 'b']],
+    ['$zip of nothing', { $zip: { inputs: [] } }, []],
+    [
+      '$zip',
+      { $zip: { inputs: [[1, 2], ['a']], useLongestLength: true } },
+      [
+        [1, 'a'],
+        [2, null],
+      ],
+    ],
+    ['$map', { $map: { input: [1, 2], as: 'n', in: { $add: ['$$n', '$_id'] } } }, [2, 3]],
+    ['$filter', { $filter: { input: [1, 2, 3], cond: { $gt: ['$$this', 1] } } }, [2, 3]],
+    ['$filter with a limit', { $filter: { input: [1, 2, 3], cond: true, limit: 2 } }, [1, 2]],
+    [
+      '$reduce over 3,000 elements',
+      {
+        $reduce: {
+          input: { $range: [0, 3_000] },
+          initialValue: 0,
+          in: { $add: ['$$value', '$$this'] },
+        },
+      },
+      4_498_500,
+    ],
+    [
+      '$regexFindAll',
+      { $regexFindAll: { input: 'a1b2', regex: /(\d)/ } },
+      [
+        { match: '1', idx: 1, captures: ['1'] },
+        { match: '2', idx: 3, captures: ['2'] },
+      ],
+    ],
+  ])('still computes an ordinary %s', async (_label, expression, expected) => {
+    await expect(
+      aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, value: expression } }]),
+    ).resolves.toEqual([{ value: expected }]);
+  });
+
+  it('leaves a $range of non-integers to its own type error', async () => {
+    const error = await serverError(aggregate([{ $project: { n: { $range: [0, 1.5] } } }]));
+    expect(error.code).not.toBe(146);
+  });
+
   it('stops $push collecting past the limit, in mongod words', async () => {
     // Eleven references to one 10 MB string: little memory, but 110 MB of values to mongod.
     const big = 'x'.repeat(10 * megabyte);

@@ -22,9 +22,9 @@ import {
 
 // The expressions whose result can be far larger than their arguments. Each works out the size
 // of what it would build and refuses, as mongod refuses $range, before building it; the ones
-// that loop over an array check the command's time and heap at every element. The arguments
-// are evaluated once here and handed to mingo's own operator as literals, so mingo still does
-// the work and reports its own type errors.
+// that loop over an array pass a checkpoint (the command's time and heap) as they go. The
+// arguments are evaluated once here and handed to mingo's own operator as literals, so mingo
+// still does the work and reports its own type errors.
 
 type ExpressionOperator = (document: unknown, expression: unknown, options: Options) => unknown;
 
@@ -59,11 +59,13 @@ function callMingo(name: string, document: unknown, expression: unknown, options
   return operator(document, expression, options);
 }
 
+const isInteger = (value: unknown): value is number => Number.isInteger(value);
+
 const range: ExpressionOperator = (document, expression, options) => {
   if (!Array.isArray(expression)) return callMingo('$range', document, expression, options);
   const args = evalExpr(document, expression, options) as unknown[];
   const [start, end, step = 1] = args;
-  if (typeof start === 'number' && typeof end === 'number' && typeof step === 'number') {
+  if (isInteger(start) && isInteger(end) && isInteger(step)) {
     // mongod's estimate: (end - start) / step steps, each a 16-byte Value.
     const steps = step === 0 ? 0 : Math.trunc((end - start) / step);
     refuseOversizedValue('$range', arrayBytes(steps >= 0 ? steps + 1 : 0));
@@ -123,10 +125,12 @@ const zip: ExpressionOperator = (document, expression, options) => {
   if (!isDocument(expression)) return callMingo('$zip', document, expression, options);
   const inputs: unknown = evalExpr(document, expression.inputs, options);
   const defaults: unknown = evalExpr(document, expression.defaults, options);
-  if (Array.isArray(inputs) && inputs.every(Array.isArray)) {
-    const lengths = inputs.map((input: unknown[]) => input.length);
-    const rows =
-      expression.useLongestLength === true ? Math.max(0, ...lengths) : Math.min(...lengths);
+  if (Array.isArray(inputs) && inputs.length > 0 && inputs.every(Array.isArray)) {
+    const longest = expression.useLongestLength === true;
+    let rows = longest ? 0 : Infinity;
+    for (const input of inputs as unknown[][]) {
+      rows = longest ? Math.max(rows, input.length) : Math.min(rows, input.length);
+    }
     refuseOversizedValue('$zip', arrayBytes(rows) + rows * arrayBytes(inputs.length));
   }
   const args = { ...expression, inputs: literal(inputs), defaults: literal(defaults) };
@@ -223,11 +227,14 @@ const regexFindAll: ExpressionOperator = (document, expression, options) => {
   const args = evalExpr(document, expression, options) as Record<string, unknown>;
   const { input, regex } = args;
   const flags = typeof args.options === 'string' ? args.options : undefined;
-  if (typeof input !== 'string') return [];
+  if (typeof input !== 'string' || regex === null || regex === undefined) return [];
+  if (typeof regex !== 'string' && !(regex instanceof RegExp)) {
+    throw new CommandError('BadValue', "$regexFindAll needs 'regex' to be a string or a regex");
+  }
   if (flags?.includes('x') || flags?.includes('g')) {
     throw new CommandError('BadValue', `$regexFindAll: option '${flags}' is not supported`);
   }
-  const source = regex instanceof RegExp ? regex.source : String(regex);
+  const source = regex instanceof RegExp ? regex.source : regex;
   const baseFlags = flags ?? (regex instanceof RegExp ? regex.flags.replace('g', '') : '');
   const pattern = new RegExp(source, `${baseFlags}g`);
   const matches: unknown[] = [];
