@@ -34,10 +34,13 @@ async function openDatabase(
   logger: Logger,
 ): Promise<{ uri: string; embedded?: EmbeddedMongo }> {
   if (config.mongoUri) return { uri: config.mongoUri };
+  // Any local user can reach a port on 127.0.0.1: the embedded database demands a login with
+  // credentials made for this run. They live in embedded.uri only, which is never logged.
   let embedded: EmbeddedMongo;
   try {
     embedded = await startEmbeddedMongo({
       mode: config.embeddedMongo,
+      auth: true,
       dbPath: config.embeddedMongoDbPath,
       log: (message) => logger.info(message),
     });
@@ -54,8 +57,9 @@ async function openDatabase(
       : `with its data in ${embedded.dbPath} (EMBEDDED_MONGO_DBPATH), kept across restarts.`;
   warnLoudly(
     logger,
-    `MONGO_URI is not set: using an embedded MongoDB (${embedded.kind}) at ${embedded.uri}, ${where}`,
-    { uri: embedded.uri, kind: embedded.kind, dbPath: embedded.dbPath ?? 'memory' },
+    `MONGO_URI is not set: using an embedded MongoDB (${embedded.kind}) at ${embedded.address}, ` +
+      `with a login for this run only, ${where}`,
+    { address: embedded.address, kind: embedded.kind, dbPath: embedded.dbPath ?? 'memory' },
   );
   return { uri: embedded.uri, embedded };
 }

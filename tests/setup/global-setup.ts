@@ -16,7 +16,9 @@ export default async function globalSetup(): Promise<void> {
     process.env.KEYCARD_TEST_MONGO_URI = process.env.MONGO_URI;
     return;
   }
-  // Tests talk to 127.0.0.1 only: never try to download a mongod from here.
+  // Tests talk to 127.0.0.1 only: never try to download a mongod from here. No login: some
+  // tests name their database by appending it to this URI, which a ?authSource=admin would
+  // break. keycard on a database with a login is tested in tests/server/embedded-database.
   const mongo = await startEmbeddedMongo({ allowDownload: false });
   globalThis.keycardTestMongo = mongo;
   process.env.KEYCARD_TEST_MONGO_URI = mongo.uri;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseEmbeddedMongoMode, type EmbeddedMongoMode } from './launcher';
 
-export const usage = `Usage: keycard-embedded-mongo [--mode auto|mongod|wire] [--port <n>] [--dbpath <dir>]
+export const usage = `Usage: keycard-embedded-mongo [--mode auto|mongod|wire] [--port <n>] [--dbpath <dir>] [--auth]
 
 Starts a MongoDB on 127.0.0.1, prints its mongodb:// URI on stdout and runs until Ctrl+C or
 SIGTERM. Everything else it says goes to stderr. Data lives in memory unless --dbpath is given.
@@ -13,6 +13,8 @@ SIGTERM. Everything else it says goes to stderr. Data lives in memory unless --d
   --port <n>     listen on port n (default: a free port)
   --dbpath <dir> keep the data in this directory (created if missing) across restarts;
                  only one process at a time may use it
+  --auth         demand a login: random credentials for this run, which appear only in the
+                 printed URI (with a mongod and --dbpath, kept in the directory for the next run)
   --help         print this text
 `;
 
@@ -23,6 +25,7 @@ export type CliArguments =
       mode: EmbeddedMongoMode;
       port: number | undefined;
       dbPath: string | undefined;
+      auth: boolean;
     };
 
 export class CliUsageError extends Error {}
@@ -31,6 +34,7 @@ const flags = {
   mode: { type: 'string' },
   port: { type: 'string' },
   dbpath: { type: 'string' },
+  auth: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -65,5 +69,11 @@ export function parseCliArguments(args: readonly string[]): CliArguments {
   if (values.dbpath !== undefined && values.dbpath.trim() === '') {
     throw new CliUsageError('--dbpath must name a directory');
   }
-  return { help: false, mode, port: parsePort(values.port), dbPath: values.dbpath };
+  return {
+    help: false,
+    mode,
+    port: parsePort(values.port),
+    dbPath: values.dbpath,
+    auth: values.auth === true,
+  };
 }

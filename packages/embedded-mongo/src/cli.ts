@@ -3,7 +3,8 @@ import { CliUsageError, parseCliArguments, usage } from './cli-arguments';
 import { startEmbeddedMongo } from './launcher';
 
 // Prints only the URI on stdout so `export MONGO_URI=$(npm run -s embedded-mongo)`-style use
-// works; everything else goes to stderr.
+// works; everything else goes to stderr. With --auth the URI is the only place the credentials
+// appear.
 async function main(): Promise<void> {
   const options = parseCliArguments(process.argv.slice(2));
   if (options.help) {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     mode: options.mode,
     port: options.port,
     dbPath: options.dbPath,
+    auth: options.auth,
     log: (message) => console.error(message),
   });
   process.stdout.write(`${mongo.uri}\n`);

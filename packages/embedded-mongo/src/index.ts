@@ -5,4 +5,10 @@ export {
   type EmbeddedMongoMode,
   type EmbeddedMongoOptions,
 } from './launcher';
-export { startWireServer, type WireServer, type WireServerOptions } from './wire-server';
+export {
+  startWireServer,
+  type AuthOption,
+  type WireCredentials,
+  type WireServer,
+  type WireServerOptions,
+} from './wire-server';

@@ -3,13 +3,18 @@ import net from 'node:net';
 import path from 'node:path';
 import { DryMongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 import { startWireServer } from './wire-server';
+import { connectionUri, type AuthOption } from './wire-server/auth/credentials';
+import { mongodLogin, rememberMongodLogin } from './mongod-login';
 import { journalFileName } from './wire-server/persistence/data-directory';
 import { snapshotFileName } from './wire-server/persistence/snapshot';
 
 export type EmbeddedMongoMode = 'auto' | 'mongod' | 'wire';
 
 export interface EmbeddedMongo {
+  /** The mongodb:// URI, credentials included when `auth` was asked for: never log it. */
   uri: string;
+  /** 127.0.0.1:<port>, without credentials: what to show in logs. */
+  address: string;
   kind: 'mongod' | 'wire';
   /** The absolute path of the data directory; undefined when the data lives in memory. */
   dbPath?: string;
@@ -28,6 +33,13 @@ export interface EmbeddedMongoOptions {
    * --dbpath; a mongod gets it as its own dbpath. Unset: the data lives in memory.
    */
   dbPath?: string;
+  /**
+   * Demand a login, on mongod and the wire server alike: `true` makes random credentials for
+   * this run, which appear only in the returned `uri`; `{ username, password }` demands those.
+   * Default: none, and anyone who can reach 127.0.0.1 can read and write everything.
+   */
+  auth?: AuthOption;
+  /** Told once which server started, where (host:port, never the credentials) and why. */
   log?: (message: string) => void;
 }
 
@@ -98,6 +110,8 @@ interface Placement {
   port: number | undefined;
   /** Absolute, or undefined for memory. */
   dbPath: string | undefined;
+  /** What `auth` asked for; each kind turns it into credentials of its own (see startMongod). */
+  auth: AuthOption;
   log: (message: string) => void;
 }
 
@@ -106,7 +120,9 @@ interface Placement {
  * server removes only the temporary directories it creates itself) on WiredTiger: the default
  * for mongod before 7.0 there would be ephemeralForTest, which keeps nothing.
  */
-export function mongodInstanceOptions(placement: Placement): MongodInstanceOptions {
+export function mongodInstanceOptions(
+  placement: Pick<Placement, 'port' | 'dbPath'>,
+): MongodInstanceOptions {
   const instance: MongodInstanceOptions = { ip: '127.0.0.1', port: placement.port };
   if (placement.dbPath !== undefined) {
     instance.dbPath = placement.dbPath;
@@ -129,10 +145,28 @@ function noteOtherKindsData(placement: Placement, kind: 'mongod' | 'wire'): void
 
 async function startMongod(placement: Placement): Promise<EmbeddedMongo> {
   if (placement.dbPath !== undefined) fs.mkdirSync(placement.dbPath, { recursive: true });
-  const server = await MongoMemoryServer.create({ instance: mongodInstanceOptions(placement) });
+  const login = mongodLogin(placement.dbPath, placement.auth);
+  // mongodb-memory-server starts mongod with --auth and creates this user as root (through
+  // mongod's localhost exception, before it returns).
+  const server = await MongoMemoryServer.create({
+    instance: mongodInstanceOptions(placement),
+    ...(login && {
+      auth: {
+        enable: true,
+        customRootName: login.credentials.username,
+        customRootPwd: login.credentials.password,
+        force: login.createUser,
+      },
+    }),
+  });
+  if (login?.remember && placement.dbPath !== undefined) {
+    rememberMongodLogin(placement.dbPath, login.credentials);
+  }
   noteOtherKindsData(placement, 'mongod');
+  const port = Number(new URL(server.getUri()).port);
   return {
-    uri: server.getUri(),
+    uri: connectionUri('127.0.0.1', port, login?.credentials),
+    address: `127.0.0.1:${port}`,
     kind: 'mongod',
     dbPath: placement.dbPath,
     async stop() {
@@ -142,17 +176,25 @@ async function startMongod(placement: Placement): Promise<EmbeddedMongo> {
 }
 
 async function startWire(placement: Placement): Promise<EmbeddedMongo> {
+  // Credentials are made per run and never reach the journal or a snapshot: only data does.
   const server = await startWireServer({
     host: '127.0.0.1',
     port: placement.port,
     dbPath: placement.dbPath,
+    auth: placement.auth,
     log: (message) => placement.log(`embedded MongoDB: ${message}`),
   });
   noteOtherKindsData(placement, 'wire');
-  return { uri: server.uri, kind: 'wire', dbPath: placement.dbPath, stop: () => server.stop() };
+  return {
+    uri: server.uri,
+    address: server.address,
+    kind: 'wire',
+    dbPath: placement.dbPath,
+    stop: () => server.stop(),
+  };
 }
 
-/** ", data in /path" or ", data in memory", for the line that says which server ran. */
+/** "data in /path" or "data in memory", for the line that says which server ran. */
 function whereDataLives(mongo: EmbeddedMongo): string {
   return mongo.dbPath === undefined ? 'data in memory' : `data in ${mongo.dbPath}`;
 }
@@ -208,13 +250,15 @@ export async function startEmbeddedMongo(
   const placement: Placement = {
     port: options.port,
     dbPath: options.dbPath === undefined ? undefined : path.resolve(options.dbPath),
+    auth: options.auth,
     log,
   };
+  const login = options.auth === undefined || options.auth === false ? '' : ', login required';
 
   if (mode === 'wire') {
     const mongo = await startWire(placement);
     log(
-      `embedded MongoDB: in-process wire server at ${mongo.uri}, ${whereDataLives(mongo)} (mode 'wire' requested)`,
+      `embedded MongoDB: in-process wire server at ${mongo.address}, ${whereDataLives(mongo)} (mode 'wire' requested${login})`,
     );
     return mongo;
   }
@@ -224,7 +268,7 @@ export async function startEmbeddedMongo(
   const attempt = await tryMongod(placement, allowDownload);
   if ('mongo' in attempt) {
     log(
-      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.uri}, ${whereDataLives(attempt.mongo)} (${attempt.source})`,
+      `embedded MongoDB: mongod from mongodb-memory-server at ${attempt.mongo.address}, ${whereDataLives(attempt.mongo)} (${attempt.source}${login})`,
     );
     return attempt.mongo;
   }
@@ -235,7 +279,7 @@ export async function startEmbeddedMongo(
   }
   const mongo = await startWire(placement);
   log(
-    `embedded MongoDB: in-process wire server at ${mongo.uri}, ${whereDataLives(mongo)} (${attempt.reason})`,
+    `embedded MongoDB: in-process wire server at ${mongo.address}, ${whereDataLives(mongo)} (${attempt.reason}${login})`,
   );
   return mongo;
 }

@@ -2,15 +2,22 @@ import { CliUsageError, parseCliArguments } from '../src/cli-arguments';
 
 describe('parseCliArguments', () => {
   it.each([
-    [[], { help: false, mode: 'auto', port: undefined }],
-    [['--mode', 'wire'], { help: false, mode: 'wire', port: undefined }],
-    [['--mode=mongod', '--port', '27017'], { help: false, mode: 'mongod', port: 27017 }],
-    [['--port', '0'], { help: false, mode: 'auto', port: 0 }],
+    [[], { help: false, mode: 'auto', port: undefined, auth: false }],
+    [['--mode', 'wire'], { help: false, mode: 'wire', port: undefined, auth: false }],
+    [
+      ['--mode=mongod', '--port', '27017'],
+      { help: false, mode: 'mongod', port: 27017, auth: false },
+    ],
+    [['--port', '0'], { help: false, mode: 'auto', port: 0, auth: false }],
     [
       ['--port', '27017', '--dbpath', 'data/db'],
-      { help: false, mode: 'auto', port: 27017, dbPath: 'data/db' },
+      { help: false, mode: 'auto', port: 27017, dbPath: 'data/db', auth: false },
     ],
-    [['--dbpath=/srv/mongo'], { help: false, mode: 'auto', port: undefined, dbPath: '/srv/mongo' }],
+    [
+      ['--dbpath=/srv/mongo'],
+      { help: false, mode: 'auto', port: undefined, dbPath: '/srv/mongo', auth: false },
+    ],
+    [['--auth', '--mode', 'wire'], { help: false, mode: 'wire', port: undefined, auth: true }],
     [['--help'], { help: true }],
     [['-h', '--mode', 'bogus'], { help: true }],
   ])('reads %p as %p', (args, expected) => {

@@ -75,6 +75,33 @@ describe('npm run embedded-mongo', () => {
     }
   });
 
+  it('with --auth, prints the only copy of random credentials in the URI; none gets code 13', async () => {
+    const child = startCli(['--mode', 'wire', '--auth']);
+    let stderr = '';
+    child.stderr.on('data', (chunk: string) => (stderr += chunk));
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [string];
+      const uri = new URL(line.trim());
+      expect(uri.username).not.toBe('');
+      expect(uri.password).not.toBe('');
+      const client = await MongoClient.connect(uri.href);
+      await expect(client.db('cli').command({ ping: 1 })).resolves.toEqual({ ok: 1 });
+      await client.close();
+
+      const anonymous = await MongoClient.connect(`mongodb://${uri.host}/`);
+      await expect(anonymous.db('cli').collection('c').findOne({})).rejects.toMatchObject({
+        code: 13,
+      });
+      await anonymous.close();
+      expect(stderr).toContain(
+        `at ${uri.host}, data in memory (mode 'wire' requested, login required)`,
+      );
+      expect(stderr).not.toContain(decodeURIComponent(uri.password));
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('with --help, prints the usage on stdout and exits 0 without starting anything', async () => {
     const { code, stdout, stderr } = await runToExit(['--help']);
     expect(code).toBe(0);

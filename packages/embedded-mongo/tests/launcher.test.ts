@@ -59,11 +59,41 @@ describe('startEmbeddedMongo', () => {
     try {
       expect(mongo.kind).toBe('wire');
       expect(mongo.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/$/);
-      expect(messages).toHaveLength(1);
-      expect(messages[0]).toContain('wire server');
+      expect(mongo.address).toBe(mongo.uri.slice('mongodb://'.length, -1));
+      expect(messages).toEqual([
+        `embedded MongoDB: in-process wire server at ${mongo.address}, data in memory (mode 'wire' requested)`,
+      ]);
       const client = await MongoClient.connect(mongo.uri);
       await expect(client.db('smoke').command({ ping: 1 })).resolves.toEqual({ ok: 1 });
       await client.close();
+    } finally {
+      await mongo.stop();
+    }
+  });
+
+  it('with auth, puts random credentials in the URI only and logs host:port', async () => {
+    const messages: string[] = [];
+    const mongo = await startEmbeddedMongo({
+      mode: 'wire',
+      auth: true,
+      log: (line) => messages.push(line),
+    });
+    try {
+      const { username, password, port } = new URL(mongo.uri);
+      expect(username).not.toBe('');
+      expect(password).not.toBe('');
+      expect(mongo.address).toBe(`127.0.0.1:${port}`);
+      expect(messages).toEqual([
+        `embedded MongoDB: in-process wire server at ${mongo.address}, data in memory (mode 'wire' requested, login required)`,
+      ]);
+      const client = await MongoClient.connect(mongo.uri);
+      await expect(client.db('smoke').collection('c').countDocuments()).resolves.toBe(0);
+      await client.close();
+      const anonymous = await MongoClient.connect(`mongodb://${mongo.address}/`);
+      await expect(anonymous.db('smoke').collection('c').countDocuments()).rejects.toMatchObject({
+        code: 13,
+      });
+      await anonymous.close();
     } finally {
       await mongo.stop();
     }
@@ -115,6 +145,55 @@ describe('startEmbeddedMongo', () => {
     }
   });
 
+  it('with a dbPath and auth, keeps the data but no credentials: each run makes new ones', async () => {
+    const dbPath = temporaryDirectory('launcher-auth');
+    const options: EmbeddedMongoOptions = {
+      mode: 'wire',
+      dbPath,
+      auth: true,
+      log: () => undefined,
+    };
+    try {
+      const first = await startEmbeddedMongo(options);
+      const firstUri = new URL(first.uri);
+      const client = await MongoClient.connect(first.uri);
+      await client.db('app').collection('kept').insertOne({ kept: true });
+      await client.close();
+      await first.stop();
+
+      const second = await startEmbeddedMongo(options);
+      try {
+        const secondUri = new URL(second.uri);
+        expect(secondUri.username).not.toBe(firstUri.username);
+        expect(secondUri.password).not.toBe(firstUri.password);
+        const again = await MongoClient.connect(second.uri);
+        try {
+          expect(await again.db('app').collection('kept').countDocuments({ kept: true })).toBe(1);
+        } finally {
+          await again.close();
+        }
+        // The last run's credentials are worthless now, and no file holds either run's.
+        firstUri.port = secondUri.port;
+        const stale = new MongoClient(firstUri.href, { serverSelectionTimeoutMS: 2_000 });
+        await expect(stale.db('app').command({ ping: 1 })).rejects.toMatchObject({ code: 18 });
+        await stale.close();
+        for (const file of fs.readdirSync(dbPath)) {
+          const bytes = fs.readFileSync(path.join(dbPath, file)).toString('latin1');
+          for (const secret of [firstUri, secondUri].flatMap((uri) => [
+            uri.username,
+            uri.password,
+          ])) {
+            expect(bytes).not.toContain(decodeURIComponent(secret));
+          }
+        }
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fs.rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+
   it("warns when the wire server opens a directory that holds a mongod's files", async () => {
     const dbPath = temporaryDirectory('launcher-mongod-files');
     fs.writeFileSync(path.join(dbPath, 'WiredTiger'), 'WiredTiger\n');
@@ -135,15 +214,14 @@ describe('startEmbeddedMongo', () => {
   });
 
   it('gives a mongod the dbPath as its own, on WiredTiger, which keeps its files', () => {
-    const log = () => undefined;
-    expect(mongodInstanceOptions({ port: 27017, dbPath: '/srv/data', log })).toEqual({
+    expect(mongodInstanceOptions({ port: 27017, dbPath: '/srv/data' })).toEqual({
       ip: '127.0.0.1',
       port: 27017,
       dbPath: '/srv/data',
       storageEngine: 'wiredTiger',
     });
     // Without one, mongodb-memory-server picks a temporary directory and removes it at stop.
-    expect(mongodInstanceOptions({ port: undefined, dbPath: undefined, log })).toEqual({
+    expect(mongodInstanceOptions({ port: undefined, dbPath: undefined })).toEqual({
       ip: '127.0.0.1',
       port: undefined,
     });

@@ -1,6 +1,7 @@
-import { BSON, Long } from 'bson';
+import { Long } from 'bson';
 import type { BsonDocument } from './bson-values';
 import { CommandError } from './errors';
+import { bsonSizeUpTo, maxInternalDocumentBytes, objectTooLarge } from './limits/document-size';
 import type { Projector } from './projection';
 import { maxBsonObjectSize } from './wire-protocol';
 
@@ -65,7 +66,14 @@ export class CursorStore {
       );
     }
     cursor.lastUsed = Date.now();
-    const batch = this.#takeBatch(cursor, batchSize && batchSize > 0 ? batchSize : Infinity);
+    let batch: BsonDocument[];
+    try {
+      batch = this.#takeBatch(cursor, batchSize && batchSize > 0 ? batchSize : Infinity);
+    } catch (error) {
+      // Like mongod, a cursor that failed is gone.
+      this.#cursors.delete(key);
+      throw error;
+    }
     const exhausted = cursor.position >= cursor.documents.length;
     if (exhausted) this.#cursors.delete(key);
     return {
@@ -100,7 +108,10 @@ export class CursorStore {
       const stored = cursor.documents[cursor.position];
       if (!stored) break;
       const document = cursor.project ? cursor.project(stored) : stored;
-      const size = BSON.calculateObjectSize(document);
+      // Counted only up to the limit: an aggregation can build a document that repeats one
+      // array a million times, whose full count would take minutes.
+      const size = bsonSizeUpTo(document, maxInternalDocumentBytes);
+      if (size > maxInternalDocumentBytes) throw objectTooLarge(size);
       if (batch.length > 0 && bytes + size > batchByteBudget) break;
       batch.push(document);
       bytes += size;

@@ -1,10 +1,12 @@
 import { BSONError } from 'bson';
 import type { BsonDocument } from './bson-values';
 import { runCommand } from './commands';
-import type { CommandContext, ServerState } from './commands/command-context';
+import type { ConnectionContext, ConnectionSession, ServerState } from './commands/command-context';
 import { helloReply } from './commands/handshake';
 import { CommandError } from './errors';
+import { objectTooLarge } from './limits/document-size';
 import {
+  DocumentTooLargeError,
   encodeOpMsg,
   encodeOpReply,
   OpCode,
@@ -22,11 +24,12 @@ type CommandMessage = Extract<IncomingMessage, { kind: 'msg' }>;
 
 function errorReply(error: unknown): BsonDocument {
   if (error instanceof CommandError) return error.toReply();
+  if (error instanceof DocumentTooLargeError) return objectTooLarge(error.size).toReply();
   const message = error instanceof Error ? error.message : String(error);
   return { ok: 0, errmsg: message, code: 1, codeName: 'InternalError' };
 }
 
-function legacyHandshake(message: QueryMessage, context: CommandContext): BsonDocument {
+function legacyHandshake(message: QueryMessage, context: ConnectionContext): BsonDocument {
   const [name] = Object.keys(message.query);
   // Legacy OP_QUERY only carries the handshake since MongoDB 6.0.
   if (
@@ -42,23 +45,34 @@ function legacyHandshake(message: QueryMessage, context: CommandContext): BsonDo
 }
 
 function malformedMessageReply(requestId: number, opCode: number, error: unknown): Buffer {
-  const reason =
-    error instanceof ProtocolError || error instanceof BSONError
-      ? error.message
-      : 'malformed message';
-  const reply = new CommandError('FailedToParse', reason).toReply();
+  let reply: BsonDocument;
+  if (error instanceof DocumentTooLargeError) reply = objectTooLarge(error.size).toReply();
+  else if (error instanceof BSONError)
+    reply = new CommandError('InvalidBSON', error.message).toReply();
+  else {
+    const reason = error instanceof ProtocolError ? error.message : 'malformed message';
+    reply = new CommandError('FailedToParse', reason).toReply();
+  }
   // Answer in the shape the client is waiting for: OP_REPLY for OP_QUERY, OP_MSG otherwise.
   return opCode === OpCode.Query ? encodeOpReply(requestId, reply) : encodeOpMsg(requestId, reply);
+}
+
+function connectionContext(
+  state: ServerState,
+  session: ConnectionSession,
+  database: string,
+): ConnectionContext {
+  return { server: state, database, connectionId: session.id, session };
 }
 
 function answerQuery(
   requestId: number,
   message: QueryMessage,
   state: ServerState,
-  connectionId: number,
+  session: ConnectionSession,
 ): Buffer {
-  const database = message.fullCollectionName.split('.')[0];
-  const context: CommandContext = { server: state, database: database ?? 'admin', connectionId };
+  const database = message.fullCollectionName.split('.')[0] ?? 'admin';
+  const context = connectionContext(state, session, database);
   let document: BsonDocument;
   try {
     document = legacyHandshake(message, context);
@@ -72,10 +86,10 @@ function answerCommand(
   requestId: number,
   message: CommandMessage,
   state: ServerState,
-  connectionId: number,
+  session: ConnectionSession,
 ): Buffer | undefined {
   const database = typeof message.command.$db === 'string' ? message.command.$db : undefined;
-  const context: CommandContext = { server: state, database: database ?? 'admin', connectionId };
+  const context = connectionContext(state, session, database ?? 'admin');
   let document: BsonDocument;
   try {
     if (database === undefined)
@@ -93,7 +107,11 @@ function answerCommand(
 }
 
 /** Parses one complete message, runs what it asks and encodes the reply. Never throws. */
-export function handleFrame(frame: Buffer, state: ServerState, connectionId: number): FrameOutcome {
+export function handleFrame(
+  frame: Buffer,
+  state: ServerState,
+  session: ConnectionSession,
+): FrameOutcome {
   const header = readHeader(frame);
   let message: IncomingMessage;
   try {
@@ -102,6 +120,6 @@ export function handleFrame(frame: Buffer, state: ServerState, connectionId: num
     return malformedMessageReply(header.requestId, header.opCode, error);
   }
   if (message.kind === 'unsupported') return 'close';
-  if (message.kind === 'query') return answerQuery(header.requestId, message, state, connectionId);
-  return answerCommand(header.requestId, message, state, connectionId);
+  if (message.kind === 'query') return answerQuery(header.requestId, message, state, session);
+  return answerCommand(header.requestId, message, state, session);
 }

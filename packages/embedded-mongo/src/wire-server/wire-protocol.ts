@@ -1,5 +1,6 @@
 import { BSON, type Document } from 'bson';
 import type { BsonDocument } from './bson-values';
+import { maxInternalDocumentBytes } from './limits/document-size';
 
 // Framing for the three opcodes a modern driver uses: the legacy OP_QUERY handshake (answered with
 // OP_REPLY) and OP_MSG for everything else.
@@ -7,7 +8,7 @@ import type { BsonDocument } from './bson-values';
 
 export const OpCode = { Reply: 1, Query: 2004, Compressed: 2012, Msg: 2013 } as const;
 
-const headerSize = 16;
+export const headerSize = 16;
 export const maxMessageSizeBytes = 48_000_000;
 export const maxBsonObjectSize = 16 * 1024 * 1024;
 
@@ -31,6 +32,13 @@ export type IncomingMessage =
 
 export class ProtocolError extends Error {}
 
+/** A document over mongod's 16 MB + 16 KB internal limit, in a message or a reply. */
+export class DocumentTooLargeError extends ProtocolError {
+  constructor(readonly size: number) {
+    super(`document of ${size} bytes is over the ${maxInternalDocumentBytes}-byte limit`);
+  }
+}
+
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
     messageLength: buffer.readInt32LE(0),
@@ -46,6 +54,7 @@ function deserializeAt(buffer: Buffer, offset: number): { document: BsonDocument
   if (size < 5 || offset + size > buffer.length) {
     throw new ProtocolError('invalid BSON document length');
   }
+  if (size > maxInternalDocumentBytes) throw new DocumentTooLargeError(size);
   const document = BSON.deserialize(
     buffer.subarray(offset, offset + size),
     deserializeOptions,
@@ -130,8 +139,15 @@ function takeRequestId(): number {
   return nextRequestId;
 }
 
+/**
+ * BSON bytes of a reply. js-bson serializes into a 17 MB buffer and silently cuts a longer
+ * string short, so anything over mongod's internal limit is refused rather than sent.
+ */
 function serialize(document: Document): Buffer {
   const bytes = BSON.serialize(document);
+  if (bytes.byteLength > maxInternalDocumentBytes) {
+    throw new DocumentTooLargeError(bytes.byteLength);
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -159,25 +175,71 @@ export function encodeOpMsg(responseTo: number, document: Document): Buffer {
   return message;
 }
 
-/** Splits a TCP byte stream into complete wire messages. */
+/** Messages at least this long are gathered into one buffer of their own as they arrive. */
+const assembleAtBytes = 64 * 1024;
+
+/**
+ * Splits a TCP byte stream into complete wire messages, one at a time, so the connection can stop
+ * taking messages while its replies wait to be sent. `maxLength` is asked each time a new
+ * message starts: it is small until a connection has logged in. A length outside 16 bytes to
+ * that limit throws, and the connection must then be closed: the stream can't be resynchronised.
+ *
+ * A large message is copied, as it arrives, into one buffer of its declared length; the socket's
+ * chunks are let go at once. Memory the operating system hands out for such a buffer is only
+ * committed as it is written, and goes back to it when the buffer is freed.
+ */
 export class MessageFramer {
   #chunks: Buffer[] = [];
-  #buffered = 0;
+  #chunkBytes = 0;
+  #assembly: { message: Buffer; filled: number } | undefined;
 
-  push(chunk: Buffer): Buffer[] {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    const messages: Buffer[] = [];
-    while (this.#buffered >= 4) {
-      const head = this.#peek(4);
-      const length = head.readInt32LE(0);
-      if (length < headerSize || length > maxMessageSizeBytes) {
-        throw new ProtocolError(`invalid message length ${length}`);
-      }
-      if (this.#buffered < length) break;
-      messages.push(this.#take(length));
+  constructor(private readonly maxLength: () => number) {}
+
+  /** Bytes received and held: a message in progress and any that wait to be taken. */
+  get bufferedBytes(): number {
+    return this.#chunkBytes + (this.#assembly?.filled ?? 0);
+  }
+
+  push(chunk: Buffer): void {
+    let rest = chunk;
+    const assembly = this.#assembly;
+    if (assembly) {
+      const taken = Math.min(rest.length, assembly.message.length - assembly.filled);
+      rest.copy(assembly.message, assembly.filled, 0, taken);
+      assembly.filled += taken;
+      rest = rest.subarray(taken);
     }
-    return messages;
+    if (rest.length > 0) {
+      this.#chunks.push(rest);
+      this.#chunkBytes += rest.length;
+    }
+  }
+
+  /** The next complete message, or undefined until more bytes arrive. */
+  next(): Buffer | undefined {
+    const assembly = this.#assembly;
+    if (assembly) {
+      if (assembly.filled < assembly.message.length) return undefined;
+      this.#assembly = undefined;
+      return assembly.message;
+    }
+    if (this.#chunkBytes < 4) return undefined;
+    const length = this.#peek(4).readInt32LE(0);
+    if (length < headerSize || length > this.maxLength()) {
+      throw new ProtocolError(`invalid message length ${length}`);
+    }
+    if (this.#chunkBytes >= length) return this.#take(length);
+    if (length >= assembleAtBytes) this.#startAssembly(length);
+    return undefined;
+  }
+
+  #startAssembly(length: number): void {
+    const message = Buffer.allocUnsafe(length);
+    let filled = 0;
+    for (const chunk of this.#chunks) filled += chunk.copy(message, filled);
+    this.#chunks = [];
+    this.#chunkBytes = 0;
+    this.#assembly = { message, filled };
   }
 
   #peek(size: number): Buffer {
@@ -193,7 +255,7 @@ export class MessageFramer {
     const message = joined.subarray(0, size);
     const rest = joined.subarray(size);
     this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#buffered -= size;
+    this.#chunkBytes -= size;
     return message;
   }
 }

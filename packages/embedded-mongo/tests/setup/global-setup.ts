@@ -13,8 +13,10 @@ export default async function globalSetup(): Promise<void> {
     process.env.EMBEDDED_MONGO_TEST_URI = process.env.MONGO_URI;
     return;
   }
-  // Tests talk to 127.0.0.1 only: never try to download a mongod from here.
-  const mongo = await startEmbeddedMongo({ allowDownload: false });
+  // Tests talk to 127.0.0.1 only: never try to download a mongod from here. With a login, as
+  // keycard runs it: every conformance test then also shows the driver, Mongoose and
+  // RateLimiterMongo working through SCRAM-SHA-256.
+  const mongo = await startEmbeddedMongo({ allowDownload: false, auth: true });
   globalThis.embeddedMongoTestServer = mongo;
   process.env.EMBEDDED_MONGO_TEST_URI = mongo.uri;
 }

@@ -1,22 +1,52 @@
 import { Long } from 'bson';
+import type { ScramConversation, ScramCredential } from '../auth/scram-sha-256';
 import { isDocument, toNumber, type BsonDocument } from '../bson-values';
 import type { CollectionStore } from '../collection-store';
 import type { CursorStore } from '../cursor-store';
 import { CommandError } from '../errors';
+import type { CommandLimits } from '../limits/command-limits';
 
 export interface ServerState {
   readonly store: CollectionStore;
   readonly cursors: CursorStore;
   readonly startedAt: number;
+  /** The one user clients must log in as; undefined when the server is open to all. */
+  readonly credential: ScramCredential | undefined;
+  readonly limits: CommandLimits;
   ttlMonitorSleepSecs(): number;
   setTtlMonitorSleepSecs(seconds: number): void;
+}
+
+/** A SCRAM conversation between saslStart and its last saslContinue. */
+export interface PendingConversation {
+  readonly scram: ScramConversation;
+  readonly skipEmptyExchange: boolean;
+  proofChecked: boolean;
+}
+
+/** What the server knows about one client connection across its commands. */
+export interface ConnectionSession {
+  readonly id: number;
+  /** The user this connection logged in as; undefined until it has. */
+  user: string | undefined;
+  conversation: PendingConversation | undefined;
 }
 
 export interface CommandContext {
   readonly server: ServerState;
   readonly database: string;
   readonly connectionId: number;
+  readonly session: ConnectionSession;
+  /**
+   * Runs work that writes nothing (matching, pipelines, computing updated documents) within
+   * the command's time limit. For a command carrying a regular expression that limit is
+   * enforced even in the middle of a match; see limits/command-limits.ts.
+   */
+  evaluate<T>(work: () => T): T;
 }
+
+/** The context before the command is known: what a connection brings to each of its commands. */
+export type ConnectionContext = Omit<CommandContext, 'evaluate'>;
 
 export type CommandHandler = (command: BsonDocument, context: CommandContext) => BsonDocument;
 

@@ -11,7 +11,7 @@ import {
 import { matchingDocuments } from './matching-documents';
 import { runUpdate } from './write-commands';
 
-const findAndModify: CommandHandler = (command, { server, database }) => {
+const findAndModify: CommandHandler = (command, { server, database, evaluate }) => {
   const name =
     command.findAndModify !== undefined
       ? collectionArgument(command, 'findAndModify')
@@ -32,7 +32,7 @@ const findAndModify: CommandHandler = (command, { server, database }) => {
       throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
     }
     const collection = server.store.get(database, name);
-    const [target] = matchingDocuments(collection, query, sort);
+    const [target] = evaluate(() => matchingDocuments(collection, query, sort));
     if (target) collection?.remove(target);
     return { lastErrorObject: { n: target ? 1 : 0 }, value: present(target), ok: 1 };
   }
@@ -47,6 +47,7 @@ const findAndModify: CommandHandler = (command, { server, database }) => {
       arrayFilters: Array.isArray(arrayFilters) ? (arrayFilters as BsonDocument[]) : undefined,
       sort,
     },
+    evaluate,
   );
   if (outcome.upsertedId !== undefined) {
     return {

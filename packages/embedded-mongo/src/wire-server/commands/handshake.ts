@@ -2,17 +2,23 @@ import os from 'node:os';
 import { isDocument, toNumber, type BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
 import { maxBsonObjectSize, maxMessageSizeBytes } from '../wire-protocol';
-import type { CommandContext, CommandHandler } from './command-context';
+import {
+  authenticationInfo,
+  speculativeAuthentication,
+  supportedMechanisms,
+} from './authentication';
+import type { CommandContext, CommandHandler, ConnectionContext } from './command-context';
 
 export const serverVersion = '7.0.0-keycard-wire';
 
 /**
  * A standalone server: no setName, no topologyVersion (so the driver polls instead of streaming
- * hello), no compression offered. maxWireVersion 21 is MongoDB 7.0.
+ * hello), no compression offered. maxWireVersion 21 is MongoDB 7.0. With credentials it also
+ * names the user's mechanisms and may start the login (see authentication.ts).
  */
 export function helloReply(
   command: BsonDocument,
-  context: CommandContext,
+  context: ConnectionContext,
   legacy: boolean,
 ): BsonDocument {
   return {
@@ -27,6 +33,8 @@ export function helloReply(
     minWireVersion: 0,
     maxWireVersion: 21,
     readOnly: false,
+    ...supportedMechanisms(command, context),
+    ...speculativeAuthentication(command, context),
     ok: 1,
   };
 }
@@ -118,10 +126,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
   setParameter,
   listDatabases,
   whatsmyuri: () => ({ you: '127.0.0.1', ok: 1 }),
-  connectionStatus: () => ({
-    authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] },
-    ok: 1,
-  }),
+  connectionStatus: (_command, context) => ({ authInfo: authenticationInfo(context), ok: 1 }),
   hostInfo: () => ({
     system: { hostname: os.hostname(), cpuAddrSize: 64, numCores: os.cpus().length },
     os: { type: os.type(), name: os.platform(), version: os.release() },

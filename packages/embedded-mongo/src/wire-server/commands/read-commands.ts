@@ -12,6 +12,7 @@ import {
   toLong,
   type CommandHandler,
 } from './command-context';
+import { bsonSizeUpTo, maxUserDocumentBytes } from '../limits/document-size';
 import { matchingDocuments } from './matching-documents';
 
 function nonNegative(command: BsonDocument, field: string): number | undefined {
@@ -22,7 +23,7 @@ function nonNegative(command: BsonDocument, field: string): number | undefined {
   return value;
 }
 
-const find: CommandHandler = (command, { server, database }) => {
+const find: CommandHandler = (command, { server, database, evaluate }) => {
   const name = collectionArgument(command, 'find');
   rejectCollation(command);
   if (command.tailable === true) {
@@ -40,7 +41,7 @@ const find: CommandHandler = (command, { server, database }) => {
   }
   const batchSize = nonNegative(command, 'batchSize');
   const collection = server.store.get(database, name);
-  let documents = matchingDocuments(collection, filter, command.sort);
+  let documents = evaluate(() => matchingDocuments(collection, filter, command.sort));
   if (skip > 0 || limit > 0)
     documents = documents.slice(skip, limit > 0 ? skip + limit : undefined);
   return server.cursors.open(`${database}.${name}`, documents, {
@@ -80,7 +81,7 @@ const killCursors: CommandHandler = (command, { server }) => {
   };
 };
 
-const count: CommandHandler = (command, { server, database }) => {
+const count: CommandHandler = (command, { server, database, evaluate }) => {
   const name = collectionArgument(command, 'count');
   rejectCollation(command);
   const collection = server.store.get(database, name);
@@ -90,22 +91,20 @@ const count: CommandHandler = (command, { server, database }) => {
   let n =
     query === undefined || Object.keys(query).length === 0
       ? (collection?.size ?? 0)
-      : matchingDocuments(collection, query).length;
+      : evaluate(() => matchingDocuments(collection, query).length);
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n, ok: 1 };
 };
 
-const distinct: CommandHandler = (command, { server, database }) => {
+const distinct: CommandHandler = (command, { server, database, evaluate }) => {
   const name = collectionArgument(command, 'distinct');
   rejectCollation(command);
   const key = command.key;
   if (typeof key !== 'string')
     throw new CommandError('TypeMismatch', "BSON field 'distinct.key' is missing or not a string");
-  const documents = matchingDocuments(
-    server.store.get(database, name),
-    optionalDocument(command, 'query'),
-  );
+  const query = optionalDocument(command, 'query');
+  const documents = evaluate(() => matchingDocuments(server.store.get(database, name), query));
   const seen = new Map<string, unknown>();
   for (const document of documents) {
     for (const value of valuesAtPath(document, splitFieldPath(key))) {
@@ -116,10 +115,15 @@ const distinct: CommandHandler = (command, { server, database }) => {
       }
     }
   }
-  return { values: [...seen.values()], ok: 1 };
+  const values = [...seen.values()];
+  // mongod's own limit on the answer, which must fit in one reply document.
+  if (bsonSizeUpTo({ values }, maxUserDocumentBytes) > maxUserDocumentBytes) {
+    throw new CommandError('Location17217', 'distinct too big, 16mb cap');
+  }
+  return { values, ok: 1 };
 };
 
-const aggregate: CommandHandler = (command, { server, database }) => {
+const aggregate: CommandHandler = (command, { server, database, evaluate }) => {
   const target = command.aggregate;
   if (typeof target !== 'string') {
     throw new CommandError(
@@ -151,18 +155,17 @@ const aggregate: CommandHandler = (command, { server, database }) => {
     }
   }
   const collection = server.store.get(database, target);
-  // A leading $match uses the same index-backed path as find.
-  const [first, ...rest] = pipeline;
-  let documents: BsonDocument[];
-  let stages: BsonDocument[] = pipeline;
-  if (first && isDocument(first.$match)) {
-    documents = matchingDocuments(collection, first.$match);
-    stages = rest;
-  } else {
-    documents = collection?.all() ?? [];
-  }
   const resolver = (other: string) => server.store.get(database, other)?.all() ?? [];
-  const results = stages.length === 0 ? documents : runPipeline(documents, stages, resolver);
+  const results = evaluate(() => {
+    // A leading $match uses the same index-backed path as find.
+    const [first, ...rest] = pipeline;
+    const leadingMatch = first !== undefined && isDocument(first.$match);
+    const documents = leadingMatch
+      ? matchingDocuments(collection, first?.$match)
+      : (collection?.all() ?? []);
+    const stages = leadingMatch ? rest : pipeline;
+    return stages.length === 0 ? documents : runPipeline(documents, stages, resolver);
+  });
   const batchSize = toNumber(cursorOptions.batchSize);
   return server.cursors.open(`${database}.${target}`, results, { batchSize });
 };

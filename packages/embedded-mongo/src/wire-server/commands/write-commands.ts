@@ -1,7 +1,8 @@
 import { ObjectId } from 'bson';
 import { isDocument, toNumber, withIdFirst, type BsonDocument } from '../bson-values';
-import type { CollectionStore } from '../collection-store';
+import type { Collection, CollectionStore } from '../collection-store';
 import { CommandError } from '../errors';
+import { bsonSizeUpTo, maxUserDocumentBytes } from '../limits/document-size';
 import { applyUpdate, sameDocument } from '../update/apply-update';
 import { parseUpdateSpec, type UpdateSpec } from '../update/update-spec';
 import { seedFromFilter } from '../update/upsert-seed';
@@ -22,6 +23,13 @@ export function withId(document: BsonDocument): BsonDocument {
 }
 
 function validateStoredDocument(document: BsonDocument): void {
+  const size = bsonSizeUpTo(document, maxUserDocumentBytes);
+  if (size > maxUserDocumentBytes) {
+    throw new CommandError(
+      'BadValue',
+      `object to insert too large. size in bytes: ${size}, max size: ${maxUserDocumentBytes}`,
+    );
+  }
   if (Array.isArray(document._id)) {
     throw new CommandError('BadValue', `The '_id' value cannot be of type array`);
   }
@@ -72,42 +80,77 @@ export interface CollectionRef {
   name: string;
 }
 
-/** Applies one update statement; throws (leaving earlier documents updated, like mongod) on error. */
-export function runUpdate(
-  namespace: CollectionRef,
-  statement: {
-    filter: unknown;
-    update: UpdateSpec;
-    multi: boolean;
-    upsert: boolean;
-    arrayFilters?: BsonDocument[];
-    sort?: unknown;
-  },
-): UpdateOutcome {
-  const collection = namespace.store.get(namespace.database, namespace.name);
+export interface UpdateStatement {
+  filter: unknown;
+  update: UpdateSpec;
+  multi: boolean;
+  upsert: boolean;
+  arrayFilters?: BsonDocument[];
+  sort?: unknown;
+}
+
+/** What an update statement will write, worked out before anything is written. */
+interface UpdatePlan {
+  changes: Array<{ target: BsonDocument; updated: BsonDocument }>;
+  upsert?: BsonDocument;
+  /** The error met computing the document after the last of `changes`, if any. */
+  failure?: unknown;
+}
+
+/** mongod refuses an update whose result would pass the user document limit (17419). */
+function checkUpdatedSize(document: BsonDocument): void {
+  if (bsonSizeUpTo(document, maxUserDocumentBytes) > maxUserDocumentBytes) {
+    throw new CommandError(
+      'Location17419',
+      `Resulting document after update is larger than ${maxUserDocumentBytes}`,
+    );
+  }
+}
+
+function planUpdate(collection: Collection | undefined, statement: UpdateStatement): UpdatePlan {
   const matches = matchingDocuments(collection, statement.filter, statement.sort);
   const targets = statement.multi ? matches : matches.slice(0, 1);
+  const options = { filter: statement.filter, arrayFilters: statement.arrayFilters };
   if (targets.length === 0) {
-    if (!statement.upsert) return { matched: 0, modified: 0 };
+    if (!statement.upsert) return { changes: [] };
     const seed = seedFromFilter(statement.filter);
-    const built = applyUpdate(seed, statement.update, {
-      filter: statement.filter,
-      arrayFilters: statement.arrayFilters,
-      inserting: true,
-    });
-    const document = withId(built);
+    const document = withId(applyUpdate(seed, statement.update, { ...options, inserting: true }));
     validateStoredDocument(document);
+    checkUpdatedSize(document);
+    return { changes: [], upsert: document };
+  }
+  const changes: UpdatePlan['changes'] = [];
+  for (const target of targets) {
+    try {
+      const updated = applyUpdate(target, statement.update, { ...options, inserting: false });
+      checkUpdatedSize(updated);
+      changes.push({ target, updated });
+    } catch (failure) {
+      return { changes, failure };
+    }
+  }
+  return { changes };
+}
+
+/**
+ * Applies one update statement; throws (leaving earlier documents updated, like mongod) on error.
+ * Matching and computing the new documents come first, inside `evaluate` and writing nothing,
+ * so a command stopped at its time limit leaves the collection as it was.
+ */
+export function runUpdate(
+  namespace: CollectionRef,
+  statement: UpdateStatement,
+  evaluate: CommandContext['evaluate'],
+): UpdateOutcome {
+  const collection = namespace.store.get(namespace.database, namespace.name);
+  const plan = evaluate(() => planUpdate(collection, statement));
+  if (plan.upsert) {
     // Like mongod, only an upsert that inserts creates the collection.
-    namespace.store.obtain(namespace.database, namespace.name).insert(document);
-    return { matched: 0, modified: 0, upsertedId: document._id, after: document };
+    namespace.store.obtain(namespace.database, namespace.name).insert(plan.upsert);
+    return { matched: 0, modified: 0, upsertedId: plan.upsert._id, after: plan.upsert };
   }
   const outcome: UpdateOutcome = { matched: 0, modified: 0 };
-  for (const target of targets) {
-    const updated = applyUpdate(target, statement.update, {
-      filter: statement.filter,
-      arrayFilters: statement.arrayFilters,
-      inserting: false,
-    });
+  for (const { target, updated } of plan.changes) {
     outcome.matched++;
     if (outcome.before === undefined) {
       outcome.before = target;
@@ -118,6 +161,7 @@ export function runUpdate(
       outcome.modified++;
     }
   }
+  if (plan.failure !== undefined) throw plan.failure;
   return outcome;
 }
 
@@ -155,13 +199,17 @@ const update: CommandHandler = (command, context: CommandContext) => {
           'multi update is not supported for replacement-style update',
         );
       }
-      const outcome = runUpdate(namespace, {
-        filter: statement.q ?? {},
-        update: updateSpec,
-        multi,
-        upsert: statement.upsert === true,
-        arrayFilters: arrayFiltersOf(statement),
-      });
+      const outcome = runUpdate(
+        namespace,
+        {
+          filter: statement.q ?? {},
+          update: updateSpec,
+          multi,
+          upsert: statement.upsert === true,
+          arrayFilters: arrayFiltersOf(statement),
+        },
+        context.evaluate,
+      );
       if (outcome.upsertedId !== undefined) {
         upserted.push({ index, _id: outcome.upsertedId });
         n++;
@@ -179,7 +227,7 @@ const update: CommandHandler = (command, context: CommandContext) => {
   return finishWrite(reply, writeErrors);
 };
 
-const deleteCommand: CommandHandler = (command, { server, database }) => {
+const deleteCommand: CommandHandler = (command, { server, database, evaluate }) => {
   const name = collectionArgument(command, 'delete');
   const statements = documentList(command, 'deletes');
   const ordered = command.ordered !== false;
@@ -196,7 +244,7 @@ const deleteCommand: CommandHandler = (command, { server, database }) => {
           'The limit field in delete objects must be 0 or 1. Got ' + String(limit),
         );
       }
-      const matches = matchingDocuments(collection, statement.q ?? {});
+      const matches = evaluate(() => matchingDocuments(collection, statement.q ?? {}));
       const targets = limit === 1 ? matches.slice(0, 1) : matches;
       for (const target of targets) collection?.remove(target);
       n += targets.length;

@@ -9,24 +9,32 @@ import type { Options } from 'mingo/types';
 import type { BsonDocument } from '../bson-values';
 import { bsonExpressionOperators, bsonPipelineOperators } from './bson-aggregation-operators';
 import { bsonQueryOperators } from './bson-query-operators';
+import { checkpointEach, checkpointEachStage, limitedAccumulators } from './checkpointed-operators';
+import { limitedExpressionOperators } from './limited-expressions';
 
 type ContextOperators = NonNullable<Parameters<typeof Context.init>[0]>;
 
 // mingo's Context.from() keeps the first definition of an operator, so the full operator set is
 // assembled here with ours last and the base Query/Aggregator classes get it directly.
+// Expressions, accumulators, window functions and stages all pass the command's checkpoints
+// (limits/command-limits.ts); query operators do not, as they run once per document scanned.
 const context = Context.init({
-  accumulator: { ...accumulatorOperators } as ContextOperators['accumulator'],
-  expression: {
+  accumulator: checkpointEach({
+    ...accumulatorOperators,
+    ...limitedAccumulators,
+  }) as unknown as ContextOperators['accumulator'],
+  expression: checkpointEach({
     ...expressionOperators,
     ...bsonExpressionOperators,
-  } as unknown as ContextOperators['expression'],
+    ...limitedExpressionOperators,
+  }) as unknown as ContextOperators['expression'],
   projection: { ...projectionOperators } as ContextOperators['projection'],
-  window: { ...windowOperators } as ContextOperators['window'],
+  window: checkpointEach({ ...windowOperators }) as unknown as ContextOperators['window'],
   query: { ...queryOperators, ...bsonQueryOperators } as unknown as ContextOperators['query'],
-  pipeline: {
+  pipeline: checkpointEachStage({
     ...pipelineOperators,
     ...bsonPipelineOperators,
-  } as unknown as ContextOperators['pipeline'],
+  }) as unknown as ContextOperators['pipeline'],
 });
 
 export function mingoOptions(collectionResolver?: (name: string) => BsonDocument[]): Options {
