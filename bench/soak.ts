@@ -2,9 +2,9 @@
 // through nginx to two keycard instances on the embedded database (each its own process),
 // then a report against the goals; exits 1 when a goal is missed (CI runs it for 20 s).
 //
-// Event-loop delay is measured from the outside: the p99 latency of GET / sent straight
-// to each instance every 100 ms (GET /, which touches no database), so it is an upper bound:
-// it also counts the HTTP round trip and, on a busy machine, the wait for a CPU.
+// Event-loop delay is what each instance reports of itself (monitorEventLoopDelay, a log line
+// every 2 s); the p99 latency of GET / sent straight to each instance every 100 ms is shown
+// beside it, an upper bound that also counts the round trip and the wait for a CPU.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,16 @@ import {
   type KeycardProcess,
 } from '../tests/helpers/real-processes';
 
-const GOALS = { fiveHundreds: 0, memoryGrowth: 0.2, healthP99Ms: 50 };
+const GOALS = { fiveHundreds: 0, memoryGrowth: 0.2, eventLoopP99Ms: 50 };
+
+/** The p99 of every "event loop delay" line an instance logged after `since`. */
+function eventLoopReports(output: string, since: number): number[] {
+  return output.split('\n').flatMap((line) => {
+    if (!line.includes('"event loop delay"')) return [];
+    const parsed = JSON.parse(line) as { time: number; eventLoopDelay: { p99Ms: number } };
+    return parsed.time >= since ? [parsed.eventLoopDelay.p99Ms] : [];
+  });
+}
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, rate: { type: 'string', default: '40' } },
@@ -141,6 +150,8 @@ async function main(): Promise<number> {
       LOGIN_MAX_ATTEMPTS_PER_IP: '1000000',
       REGISTER_MAX_PER_HOUR: '1000000',
       REFRESH_MAX_PER_MINUTE: '1000000',
+      // Each instance reports its own event-loop delay (monitorEventLoopDelay) every 2 s.
+      EVENT_LOOP_REPORT_INTERVAL: '2s',
     };
     const instances = await Promise.all([startKeycard(env), startKeycard(env)]);
     const proxy = await startNginx({
@@ -167,6 +178,10 @@ async function main(): Promise<number> {
     await Promise.all(inFlight);
     const memoryAtEnd = instances.map((instance) => rssKiB(instance.pid));
     const healthP99 = percentile(await health, 0.99);
+    const eventLoopP99 = Math.max(
+      0,
+      ...instances.flatMap((instance) => eventLoopReports(instance.output(), warmUpAt)),
+    );
 
     const connection = await mongoose.createConnection(env.MONGO_URI).asPromise();
     const found = await connection
@@ -176,7 +191,7 @@ async function main(): Promise<number> {
     await proxy.close();
     await Promise.all(instances.map((instance) => instance.stop()));
     await database.stop();
-    return report({ memoryAfterWarmUp, memoryAtEnd, healthP99, found });
+    return report({ memoryAfterWarmUp, memoryAtEnd, healthP99, eventLoopP99, found });
   } finally {
     await killAll();
     rmSync(dbPath, { recursive: true, force: true });
@@ -187,6 +202,7 @@ function report(figures: {
   memoryAfterWarmUp: number[];
   memoryAtEnd: number[];
   healthP99: number;
+  eventLoopP99: number;
   found: number;
 }): number {
   const total = [...statuses.values()].reduce((sum, count) => sum + count, 0);
@@ -211,10 +227,15 @@ function report(figures: {
       value < GOALS.memoryGrowth,
     ]),
     [
-      `GET / p99 (event-loop delay, upper bound): ${figures.healthP99.toFixed(1)} ms (goal under ${GOALS.healthP99Ms} ms)`,
-      figures.healthP99 < GOALS.healthP99Ms,
+      `event-loop delay p99, worst 2 s report of either instance after warm-up: ` +
+        `${figures.eventLoopP99.toFixed(1)} ms (goal under ${GOALS.eventLoopP99Ms} ms)`,
+      figures.eventLoopP99 < GOALS.eventLoopP99Ms,
     ],
   ];
+  console.log(
+    `     (seen from outside: GET / p99 ${figures.healthP99.toFixed(1)} ms, which also counts the ` +
+      'round trip and, on a busy machine, the wait for a CPU)',
+  );
   for (const [line, ok] of checks) console.log(`${ok ? 'ok  ' : 'MISS'} ${line}`);
   const missed = checks.filter(([, ok]) => !ok).length;
   console.log(missed === 0 ? 'soak: every goal met' : `soak: ${missed} goal(s) missed`);

@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { createServer, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Connection } from 'mongoose';
 import { startEmbeddedMongo, type EmbeddedMongo } from '@keycard/embedded-mongo';
 import { createApp } from './app';
@@ -62,6 +63,29 @@ async function openDatabase(
     { address: embedded.address, kind: embedded.kind, dbPath: embedded.dbPath ?? 'memory' },
   );
   return { uri: embedded.uri, embedded };
+}
+
+/**
+ * A log line every `intervalSeconds` with the event loop's delay since the last one: how long
+ * a ready callback waited for its turn, the first sign of work that blocks every request.
+ */
+function reportEventLoopDelay(logger: Logger, intervalSeconds: number): void {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const toMs = (nanoseconds: number) => Math.round(nanoseconds / 1e4) / 100;
+  setInterval(() => {
+    logger.info(
+      {
+        eventLoopDelay: {
+          p50Ms: toMs(histogram.percentile(50)),
+          p99Ms: toMs(histogram.percentile(99)),
+          maxMs: toMs(histogram.max),
+        },
+      },
+      'event loop delay',
+    );
+    histogram.reset();
+  }, intervalSeconds * 1000).unref();
 }
 
 async function connectOrExit(
@@ -154,6 +178,7 @@ async function main(): Promise<void> {
     await runPrimary({ config, logger, openDatabase: () => openDatabase(config, logger) });
     return;
   }
+  reportEventLoopDelay(logger, config.eventLoopReportSeconds);
   const { uri, embedded } = await openDatabase(config, logger);
   const connection = await connectOrExit(uri, config, logger);
   const context = await createAppContext({

@@ -194,6 +194,7 @@ describe('.env.example', () => {
       'EMBEDDED_MONGO',
       'EMBEDDED_MONGO_DBPATH',
       'SHUTDOWN_TIMEOUT',
+      'EVENT_LOOP_REPORT_INTERVAL',
       'MONGO_CONNECT_TIMEOUT',
       'AUTH_CACHE',
       'AUTH_CACHE_MAX_STALENESS',

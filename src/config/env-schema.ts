@@ -50,6 +50,7 @@ export const envSchema = z.object({
   REFRESH_MAX_PER_MINUTE: integer(60, 1, 1_000_000),
   TRUST_PROXY: optionalText,
   SHUTDOWN_TIMEOUT: text('10s'),
+  EVENT_LOOP_REPORT_INTERVAL: text('30s'),
   MONGO_CONNECT_TIMEOUT: text('30s'),
   AUTH_CACHE: optionalText.pipe(
     z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),

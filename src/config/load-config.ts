@@ -65,6 +65,8 @@ export interface Config {
   trustProxy: false | number | string;
   /** How long a shutdown waits for requests in flight before it closes everything anyway. */
   shutdownTimeoutSeconds: number;
+  /** How often a log line reports the event loop's delay (p99, max) since the last one. */
+  eventLoopReportSeconds: number;
   /** A password check that would wait longer than this for a worker is refused with 503. */
   passwordQueueMaxWaitSeconds: number;
   /** How long start-up waits for MongoDB to answer before it gives up. */
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       | 'ACCESS_TOKEN_TTL'
       | 'REFRESH_TOKEN_TTL'
       | 'SHUTDOWN_TIMEOUT'
+      | 'EVENT_LOOP_REPORT_INTERVAL'
       | 'PASSWORD_QUEUE_MAX_WAIT'
       | 'MONGO_CONNECT_TIMEOUT'
       | 'MAIL_MAX_AGE'
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const accessTokenTtlSeconds = durationOf('ACCESS_TOKEN_TTL');
   const refreshTokenTtlSeconds = durationOf('REFRESH_TOKEN_TTL');
   const shutdownTimeoutSeconds = durationOf('SHUTDOWN_TIMEOUT');
+  const eventLoopReportSeconds = durationOf('EVENT_LOOP_REPORT_INTERVAL');
   const passwordQueueMaxWaitSeconds = durationOf('PASSWORD_QUEUE_MAX_WAIT');
   const mongoConnectTimeoutSeconds = durationOf('MONGO_CONNECT_TIMEOUT');
   const cores = availableParallelism();
@@ -181,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     rateLimits: Object.freeze(rateLimitsOf(values)),
     trustProxy,
     shutdownTimeoutSeconds,
+    eventLoopReportSeconds,
     passwordQueueMaxWaitSeconds,
     mongoConnectTimeoutSeconds,
     authCache: {
