@@ -1,3 +1,4 @@
+import type { ConnectionClosedEvent } from 'mongodb';
 import type { Connection } from 'mongoose';
 
 export interface IndexRebuildHooks {
@@ -47,9 +48,26 @@ export function ensureIndexesOnReconnect(
     });
   };
 
+  // Mongoose's event needs a 'disconnected' first, which a server restarted between two
+  // heartbeats never causes: its pooled connections just fail and new ones open. So a
+  // connection lost to an error makes the next new connection trigger a build too.
+  let lostConnection = false;
+  const onConnectionClosed = (event: ConnectionClosedEvent) => {
+    if (event.reason === 'error') lostConnection = true;
+  };
+  const onConnectionReady = () => {
+    if (!lostConnection) return;
+    lostConnection = false;
+    onReconnected();
+  };
+  const client = connection.getClient();
   connection.on('reconnected', onReconnected);
+  client.on('connectionClosed', onConnectionClosed);
+  client.on('connectionReady', onConnectionReady);
   return () => {
     stopped = true;
     connection.off('reconnected', onReconnected);
+    client.off('connectionClosed', onConnectionClosed);
+    client.off('connectionReady', onConnectionReady);
   };
 }
