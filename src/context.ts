@@ -95,6 +95,7 @@ async function buildIndexes(
   await limiters.loginPerIp.store.createIndexes();
 }
 
+// Long as the one place that wires every piece in order; each step is a line or two.
 export async function createAppContext(options: {
   config: Readonly<Config>;
   logger: Logger;

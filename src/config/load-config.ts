@@ -99,6 +99,7 @@ const HOUR = 3600;
 const DAY = 86_400;
 
 /** Reads every variable at once and throws a ConfigError that lists every problem found. */
+// Long as a list of variables read one after another; splitting it would scatter them.
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, problems } = parseEnv(env, CONFIG_VARIABLES);
   const production = values.NODE_ENV === 'production';

@@ -79,6 +79,7 @@ async function verifyPassword(
   return user;
 }
 
+// Long only as the sum of its methods, each a few lines, which share these dependencies.
 export function createAccountService(deps: CoreDeps): AccountService {
   const { users, tokens, loginThrottle, deviceTokens } = deps;
 

@@ -33,6 +33,7 @@ export interface AuthCache {
   markCurrent(at: number): void;
 }
 
+// Long only as the sum of its small methods, which share the maps and the generations.
 export function createAuthCache(options: { enabled: boolean; maxStalenessMs: number }) {
   const users = new Map<string, Entry<UserRecord>>();
   const sessions = new Map<string, Entry<SessionState>>();

@@ -39,6 +39,7 @@ export interface FailureGate {
   forget(keys: { exact: string } | { startingWith: string }): Promise<void>;
 }
 
+// Long only as the sum of admit and release, which share the three counters.
 export function createFailureGate(
   connection: Connection,
   name: string,

@@ -42,6 +42,7 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }
 
+// Long only as the sum of its inner steps (claim, send, retry, sweep), which share the loop's state.
 /**
  * Delivers the outbox. Each mail is claimed with a lease (an atomic findOneAndUpdate), so
  * senders on any number of instances never deliver one mail twice; a mail whose sender died

@@ -22,6 +22,7 @@ import {
 export const FORGOT_MESSAGE =
   'If an account exists for this address, a link to reset its password is on its way';
 
+// Long only as a list of thin routes, each a few lines.
 /**
  * Signing up, logging in, refreshing and logging out (everything that hands out tokens), and
  * the links mailed to recover an account or confirm its address.
