@@ -100,6 +100,8 @@ async function startTargets(uri: string) {
         env: {
           ...base,
           NODE_ENV: 'production',
+          // Production requires an SMTP server; nothing listens here, so mail simply waits.
+          SMTP_URL: 'smtp://127.0.0.1:9',
           LOG_LEVEL: 'info',
           MONGO_URI: `${uri}compare_keycard`,
           WEB_CONCURRENCY: String(workers),
