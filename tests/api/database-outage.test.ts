@@ -1,11 +1,8 @@
 import type { Express } from 'express';
-import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config/load-config';
-import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
-import { connectDatabase } from '../../src/db/connect';
+import type { AppContext } from '../../src/context';
+import { appOnOwnDatabase, closeOwnDatabaseApp } from '../helpers/own-database-app';
 import { startWireServer, type WireServer } from '@keycard/embedded-mongo';
-import { createLogger } from '../../src/logger';
-import { bearer, request, TEST_SECRET } from '../helpers/test-app';
+import { bearer, request } from '../helpers/test-app';
 
 interface LogLine {
   level: number;
@@ -19,25 +16,11 @@ let context: AppContext;
 let app: Express;
 
 beforeAll(async () => {
-  database = await startWireServer({ host: '127.0.0.1' });
+  ({ database, context, app } = await appOnOwnDatabase('outage', lines));
   port = Number(new URL(database.uri).port);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_SECRET,
-    BCRYPT_COST: '4',
-    MONGO_URI: database.uri,
-  });
-  const connection = await connectDatabase(`${database.uri}outage`);
-  const logger = createLogger({
-    level: 'info',
-    destination: { write: (line: string) => void lines.push(line) },
-  });
-  context = await createAppContext({ config, logger, connection, hasherWorkers: 1 });
-  app = createApp(context);
 });
 afterAll(async () => {
-  await closeAppContext(context);
-  await context.connection.close(true);
+  await closeOwnDatabaseApp(context);
   await database.stop();
 });
 

@@ -1,11 +1,8 @@
 import type { Express } from 'express';
 import { startWireServer, type WireServer } from '@keycard/embedded-mongo';
-import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config/load-config';
-import { closeAppContext, createAppContext, type AppContext } from '../../src/context';
-import { connectDatabase } from '../../src/db/connect';
-import { createLogger } from '../../src/logger';
-import { request, TEST_SECRET } from '../helpers/test-app';
+import type { AppContext } from '../../src/context';
+import { appOnOwnDatabase, closeOwnDatabaseApp } from '../helpers/own-database-app';
+import { request } from '../helpers/test-app';
 
 // A database that comes back EMPTY on the same port (a fresh container, a restore without
 // indexes): keycard must build its unique email index again, or duplicates get in.
@@ -18,24 +15,10 @@ let context: AppContext;
 let app: Express;
 
 beforeAll(async () => {
-  database = await startWireServer({ host: '127.0.0.1' });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_SECRET,
-    BCRYPT_COST: '4',
-    MONGO_URI: database.uri,
-  });
-  const connection = await connectDatabase(`${database.uri}reindex`);
-  const logger = createLogger({
-    level: 'info',
-    destination: { write: (line: string) => void lines.push(line) },
-  });
-  context = await createAppContext({ config, logger, connection, hasherWorkers: 1 });
-  app = createApp(context);
+  ({ database, context, app } = await appOnOwnDatabase('reindex', lines));
 });
 afterAll(async () => {
-  await closeAppContext(context);
-  await context.connection.close(true);
+  await closeOwnDatabaseApp(context);
   await database.stop();
 });
 
