@@ -6,6 +6,8 @@ export interface Answer {
   contentType: string;
   retryAfter: string | null;
   ms: number;
+  /** When the request was sent (Date.now()). */
+  sentAt: number;
   path: string;
 }
 
@@ -39,6 +41,7 @@ export async function call(
       contentType: response.headers.get('content-type') ?? '',
       retryAfter: response.headers.get('retry-after'),
       ms: Date.now() - started,
+      sentAt: started,
       path,
     };
   } catch (error) {
@@ -48,6 +51,7 @@ export async function call(
       contentType: '',
       retryAfter: null,
       ms: Date.now() - started,
+      sentAt: started,
       path,
     };
   }
