@@ -75,7 +75,12 @@ describe('audit events of the mail flows', () => {
     );
     const changeToken = tokenIn(changeMail, '/verify-email');
     await agent.post('/api/auth/verify-email').send({ token: changeToken }).expect(200);
-    await smtp.waitForMail((mail) => recipientOf(mail) === 'audit-mail@example.com', changeFrom);
+    await smtp.waitForMail(
+      (mail) =>
+        recipientOf(mail) === 'audit-mail@example.com' &&
+        mail.subject === 'The email address of your keycard account was changed',
+      changeFrom,
+    );
     // Stopping lets the last delivery write its audit line.
     await testApp.context.mailSender.stop();
 

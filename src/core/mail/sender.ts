@@ -18,6 +18,10 @@ const DEFAULT_POLL_MS = 1000;
 // Sent and failed mails stay this long for diagnosis, without their link, then are deleted.
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 const STORE_TROUBLE_LOG_INTERVAL_MS = 60_000;
+// A new mail is taken up this long after the request that wrote it, so its rendering and
+// sending never share the event loop with that request's answer: a forgot-password answer for
+// a known address then takes as long as one for an unknown address.
+const WAKE_DELAY_MS = 150;
 
 export interface MailSenderOptions {
   model: MailOutboxModel;
@@ -61,8 +65,10 @@ export function createMailSender(options: MailSenderOptions): MailSender {
   let troubleLoggedAt = Number.NEGATIVE_INFINITY;
 
   options.outbox.onEnqueued(() => {
-    if (wake) wake();
-    else wokenEarly = true;
+    setTimeout(() => {
+      if (wake) wake();
+      else wokenEarly = true;
+    }, WAKE_DELAY_MS).unref();
   });
 
   function nap(ms: number): Promise<void> {
