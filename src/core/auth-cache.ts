@@ -26,6 +26,9 @@ export interface AuthCache {
   readonly enabled: boolean;
   user(id: string, load: () => Promise<UserRecord | null>): Promise<UserRecord | null>;
   session(id: string, load: () => Promise<SessionState | null>): Promise<SessionState | null>;
+  /** What user() would answer without a database read, when it would need none. */
+  cachedUser(id: string): UserRecord | undefined;
+  cachedSession(id: string): SessionState | undefined;
   forgetUser(id: string): void;
   forgetSession(id: string): void;
   forgetAll(): void;
@@ -62,6 +65,14 @@ export function createAuthCache(options: { enabled: boolean; maxStalenessMs: num
     map.set(key, { value, storedAt: Date.now() });
   }
 
+  function fresh<T>(map: Map<string, Entry<T>>, key: string): T | undefined {
+    if (!options.enabled) return undefined;
+    const cached = map.get(key);
+    return cached && isCurrent() && Date.now() - cached.storedAt < ENTRY_TTL_MS
+      ? cached.value
+      : undefined;
+  }
+
   async function through<T>(
     map: Map<string, Entry<T>>,
     key: string,
@@ -69,8 +80,8 @@ export function createAuthCache(options: { enabled: boolean; maxStalenessMs: num
     onStore?: (value: T) => void,
   ): Promise<T | null> {
     if (!options.enabled) return load();
-    const cached = map.get(key);
-    if (cached && isCurrent() && Date.now() - cached.storedAt < ENTRY_TTL_MS) return cached.value;
+    const cached = fresh(map, key);
+    if (cached !== undefined) return cached;
     const startedAt = generation;
     const value = await load();
     const forgottenSince = Math.max(forgottenAt.get(key) ?? 0, clearedAt) > startedAt;
@@ -91,6 +102,8 @@ export function createAuthCache(options: { enabled: boolean; maxStalenessMs: num
         owned.add(id);
         sessionsOfUser.set(userId, owned);
       }),
+    cachedUser: (id) => fresh(users, `user:${id}`),
+    cachedSession: (id) => fresh(sessions, `session:${id}`),
     forgetUser(id) {
       stamp(`user:${id}`);
       users.delete(`user:${id}`);

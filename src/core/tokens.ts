@@ -41,6 +41,9 @@ export interface TokenSettings {
 
 const ALGORITHM = 'HS256';
 const MAX_CLOCK_TOLERANCE_SECONDS = 30;
+// Enough for every token in use on a busy instance; a bound on memory (about 1 KB each), since
+// any account holder can mint tokens by logging in and refreshing.
+const MAX_VERIFIED_TOKENS = 10_000;
 
 /**
  * How far past `exp` a token still verifies, for instances whose clocks differ a little: 30 s,
@@ -73,6 +76,45 @@ export function createTokenService(settings: TokenSettings): TokenService {
   for (const previous of settings.previousSecrets ?? []) {
     verificationKeys.set(keyIdOf(previous), toKey(previous));
   }
+  // A token that verified once verifies again, byte for byte, for as long as these keys are the
+  // keys: only its expiry still depends on the clock. Parsing and the HMAC are then done once
+  // per token instead of once per request.
+  const verifiedTokens = new Map<string, AccessTokenClaims>();
+
+  function verifyWithLibrary(token: string, ignoreExpiration: boolean): AccessTokenClaims {
+    const decoded = jwt.decode(token, { complete: true });
+    const header = decoded?.header;
+    const key = typeof header?.kid === 'string' ? verificationKeys.get(header.kid) : undefined;
+    if (!key || typeof header?.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
+      throw new KeycardError('invalid_token');
+    }
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key, {
+        // Pinned: the token's own header must never choose how it is checked ("none", or an
+        // algorithm the key was not meant for).
+        algorithms: [ALGORITHM],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        clockTolerance: clockTolerance,
+        ignoreExpiration,
+      });
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) {
+        throw new KeycardError('token_expired');
+      }
+      throw new KeycardError('invalid_token');
+    }
+    return readClaims(payload);
+  }
+
+  function remember(token: string, claims: AccessTokenClaims): void {
+    if (verifiedTokens.size >= MAX_VERIFIED_TOKENS) {
+      verifiedTokens.delete(verifiedTokens.keys().next().value as string);
+    }
+    // Shared by every request that carries the token: nobody may change it.
+    verifiedTokens.set(token, Object.freeze(claims));
+  }
 
   return {
     signAccessToken(subject) {
@@ -89,34 +131,19 @@ export function createTokenService(settings: TokenSettings): TokenService {
     },
 
     verifyAccessToken(token, options = {}) {
-      const decoded = jwt.decode(token, { complete: true });
-      const header = decoded?.header;
-      const key = typeof header?.kid === 'string' ? verificationKeys.get(header.kid) : undefined;
-      if (
-        !key ||
-        typeof header?.typ !== 'string' ||
-        !ACCEPTED_TYPES.has(header.typ.toLowerCase())
-      ) {
-        throw new KeycardError('invalid_token');
+      const ignoreExpiration = options.ignoreExpiration === true;
+      const known = verifiedTokens.get(token);
+      if (!known) {
+        const claims = verifyWithLibrary(token, ignoreExpiration);
+        remember(token, claims);
+        return claims;
       }
-      let payload: string | jwt.JwtPayload;
-      try {
-        payload = jwt.verify(token, key, {
-          // Pinned: the token's own header must never choose how it is checked ("none", or an
-          // algorithm the key was not meant for).
-          algorithms: [ALGORITHM],
-          issuer: settings.issuer,
-          audience: settings.audience,
-          clockTolerance: clockTolerance,
-          ignoreExpiration: options.ignoreExpiration === true,
-        });
-      } catch (error) {
-        if (error instanceof jwt.TokenExpiredError) {
-          throw new KeycardError('token_expired');
-        }
-        throw new KeycardError('invalid_token');
+      // The same test as jsonwebtoken's, so a cached token expires at the very same second.
+      if (!ignoreExpiration && Math.floor(Date.now() / 1000) >= known.exp + clockTolerance) {
+        verifiedTokens.delete(token);
+        throw new KeycardError('token_expired');
       }
-      return readClaims(payload);
+      return known;
     },
   };
 }

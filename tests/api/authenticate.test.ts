@@ -182,6 +182,34 @@ describe('GET /api/profile authentication', () => {
     }
   });
 
+  it('refuses a token it accepted before once that token expires', async () => {
+    // A 2 s lifetime leaves no clock tolerance: the token dies the second its exp is reached.
+    const shortLived = await createTestApp('authenticate_expiring', { ACCESS_TOKEN_TTL: '2s' });
+    try {
+      const created = await createUser(shortLived);
+      await request(shortLived.app).get('/api/profile').set(bearer(created.token)).expect(200);
+      const { exp } = JSON.parse(
+        Buffer.from(created.token.split('.')[1] ?? '', 'base64url').toString(),
+      ) as { exp: number };
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+      const response = await request(shortLived.app).get('/api/profile').set(bearer(created.token));
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('token_expired');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('refuses a token it accepted before once one character of it changes', async () => {
+    await request(testApp.app).get('/api/profile').set(bearer(validToken)).expect(200);
+    const at = validToken.length - 10;
+    const altered =
+      validToken.slice(0, at) + (validToken[at] === 'A' ? 'B' : 'A') + validToken.slice(at + 1);
+    const response = await request(testApp.app).get('/api/profile').set(bearer(altered));
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('invalid_token');
+  });
+
   it('when a forged token is also expired, says invalid_token, not token_expired', async () => {
     const token = sign(claims({ exp: now() - 100 }), {
       secret: 'another-secret-of-sufficient-length-000000',

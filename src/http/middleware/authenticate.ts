@@ -14,12 +14,20 @@ export function readBearerToken(header: string | undefined): string | undefined 
 }
 
 export function authenticate(check: Authenticator): RequestHandler {
-  return async (req, _res, next) => {
+  return (req, _res, next) => {
     // The header only: a token in a URL ends up in logs, browser history and Referer headers.
-    const token = readBearerToken(req.get('authorization'));
+    const token = readBearerToken(req.headers.authorization);
     if (!token) throw new KeycardError('missing_token');
-    verified.set(req, await check(token));
-    next();
+    const found = check(token);
+    if (!(found instanceof Promise)) {
+      verified.set(req, found);
+      return next();
+    }
+    // Express 5 passes a rejection on to the error handler.
+    return found.then((loaded) => {
+      verified.set(req, loaded);
+      next();
+    });
   };
 }
 
