@@ -10,6 +10,7 @@ import {
 import { isDatabaseUnavailable, isDuplicateKeyError } from '../../db/mongo-errors';
 import type { Logger } from '../../logger';
 import { setRateLimitHeaders } from '../rate-limit-headers';
+import { requestLog } from './request-logger';
 
 interface ErrorBody {
   error: string;
@@ -62,7 +63,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const { status, challenge } = known.spec;
     if (worthLogging(known)) {
       // Once, with the cause, on the request's own logger so the line carries the request id.
-      (req.log ?? logger).error(
+      (requestLog(req) ?? logger).error(
         { err: known.cause ?? error, code: known.code, method: req.method, path: req.path },
         'request failed',
       );

@@ -1,22 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../logger';
 
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** This request's logger: every line it writes carries the request id. */
-    log: Logger;
-  }
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+interface RequestLog {
+  requestId: string;
+  logger: Logger;
+  child?: Logger;
 }
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+// Beside the request, not on it: a property added to each request object would make every
+// request a differently shaped object, and every later read of its fields slower.
+const logs = new WeakMap<IncomingMessage, RequestLog>();
+
+/**
+ * This request's logger: every line it writes carries the request id. It is only made when
+ * something logs through it (an audit event, an error), which most requests never do.
+ */
+export function requestLog(req: IncomingMessage): Logger | undefined {
+  const log = logs.get(req);
+  if (!log) return undefined;
+  log.child ??= log.logger.child({ requestId: log.requestId });
+  return log.child;
+}
 
 /**
  * One access line per request and a request id on every line and in X-Request-Id (a caller's
  * own id is kept). Only the method, the path without its query, the address and the status
  * are logged: headers (Authorization, Cookie, Set-Cookie) and query strings never are, so no
- * token can reach a log line through them. The per-request child logger is only made when
- * something logs through it (an audit event, an error), which most requests never do.
+ * token can reach a log line through them.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   // The access line holds only the fields below, none of them secret: it skips the redaction
@@ -27,12 +41,8 @@ export function requestLogger(logger: Logger): RequestHandler {
     const requestId =
       typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    logs.set(req, { requestId, logger });
     const started = performance.now();
-    let child: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (child ??= logger.child({ requestId })),
-    });
     res.once('close', () => {
       const fields = {
         requestId,

@@ -64,6 +64,16 @@ export function pageSecurityPolicy(directives: Record<string, string[]>): Reques
 }
 
 export function corsPolicy(config: Pick<Config, 'corsOrigins'>): RequestHandler {
+  const policy = corsFor(config);
+  // A request without an Origin header is not a cross-origin browser request: cors would
+  // only ask the origin check, be told no, and add nothing.
+  return (req, res, next) => {
+    if (req.headers.origin === undefined) next();
+    else policy(req, res, next);
+  };
+}
+
+function corsFor(config: Pick<Config, 'corsOrigins'>): RequestHandler {
   return cors({
     // Only the configured origins, echoed one at a time: never "*", never "null", never an
     // arbitrary reflected origin, since credentials (the refresh cookie) are allowed.
