@@ -105,7 +105,14 @@ export function createFailureGate(
           blocked = options.blocks && failed.consumedPoints === setting.max;
           if (blocked) await startBlock(key);
         } else if (outcome === 'success' && options.blocks) {
-          await Promise.all([failures.store.delete(key), blocks.store.delete(key)]);
+          // One database wait for all three: a check let in after the place is given back but
+          // before the failures are gone only sees more failures than there are, never fewer.
+          await Promise.all([
+            failures.store.delete(key),
+            blocks.store.delete(key),
+            inFlight.store.reward(key, 1),
+          ]);
+          return false;
         }
         await inFlight.store.reward(key, 1);
         return blocked;
