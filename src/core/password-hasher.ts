@@ -32,6 +32,12 @@ type WorkerReply = { id: number; result: string | boolean } | { id: number; erro
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptPath);
+try {
+  const threadId = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(threadId, workerData.niceness);
+} catch {
+  // Not Linux (a thread has no nice value of its own elsewhere): hash at the usual priority.
+}
 parentPort.on('message', ({ id, job }) => {
   try {
     const result = job.kind === 'hash'
@@ -43,6 +49,13 @@ parentPort.on('message', ({ id, job }) => {
   }
 });
 `;
+
+/**
+ * Hashing threads run below the event loop's priority (nice 10, on Linux): when every core is
+ * hashing, a request that needs the event loop for a fraction of a millisecond gets a core at
+ * once instead of waiting for a time slice, and hashing loses only that fraction.
+ */
+export const HASHER_NICENESS = 10;
 
 // Before the first job has been timed: about 60 µs per round on a current core.
 const ROUNDS_MS = 0.06;
@@ -136,7 +149,7 @@ function createWorkerPool(size: number, timer: ReturnType<typeof createJobTimer>
   function spawn(): Worker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { bcryptPath: require.resolve('bcryptjs') },
+      workerData: { bcryptPath: require.resolve('bcryptjs'), niceness: HASHER_NICENESS },
     });
     worker.on('message', (reply: WorkerReply) => finish(worker, reply));
     worker.on('error', (error) => fail(worker, error));

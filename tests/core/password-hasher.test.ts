@@ -1,6 +1,20 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { KeycardError } from '../../src/core/errors';
-import { createPasswordHasher } from '../../src/core/password-hasher';
+import { createPasswordHasher, HASHER_NICENESS } from '../../src/core/password-hasher';
+
+// Only Linux gives each thread a nice value of its own (and /proc to read it from).
+const threadsHaveNiceness = existsSync('/proc/thread-self');
+
+function niceOf(threadId: string): number {
+  const fields = readFileSync(`/proc/self/task/${threadId}/stat`, 'utf8').split(') ')[1] ?? '';
+  return Number(fields.split(' ')[16]);
+}
+
+function threadsAt(niceness: number): string[] {
+  if (!threadsHaveNiceness) return [];
+  return readdirSync('/proc/self/task').filter((threadId) => niceOf(threadId) === niceness);
+}
 
 describe('createPasswordHasher', () => {
   const hasher = createPasswordHasher({ cost: 4, workers: 2 });
@@ -35,6 +49,21 @@ describe('createPasswordHasher', () => {
   it('treats a malformed stored hash as a mismatch, not a crash', async () => {
     await expect(hasher.compare('anything', 'not-a-bcrypt-hash')).resolves.toBe(false);
     expect(hasher.costOf('not-a-bcrypt-hash')).toBe(0);
+  });
+
+  it('hashes in threads below the priority of the event loop', async () => {
+    const before = new Set(threadsAt(HASHER_NICENESS));
+    const own = createPasswordHasher({ cost: 4, workers: 3 });
+    try {
+      await Promise.all(['one', 'two', 'three'].map((password) => own.hash(password)));
+      const lowered = threadsAt(HASHER_NICENESS).filter((threadId) => !before.has(threadId));
+      expect(lowered).toHaveLength(threadsHaveNiceness ? 3 : 0);
+      expect(threadsAt(0)).toEqual(
+        threadsHaveNiceness ? expect.arrayContaining([String(process.pid)]) : [],
+      );
+    } finally {
+      await own.close();
+    }
   });
 
   it('keeps the event loop free while hashing at a real cost', async () => {
