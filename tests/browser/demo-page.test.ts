@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { request } from '../helpers/test-app';
 import {
@@ -9,8 +8,8 @@ import {
   type BrowserSession,
   type Keycard,
 } from './harness';
+import { screenshotPath } from '../helpers/screenshots';
 
-const SCREENSHOTS = join(__dirname, '..', '..', 'docs');
 const PASSWORD = 'analytical engine';
 
 let keycard: Keycard;
@@ -78,7 +77,7 @@ describe('/demo in Chromium', () => {
     await page.reload();
     await signedInAs(page, email);
     await page.locator('#sessions li').first().waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'demo-page.png') });
+    await page.screenshot({ path: screenshotPath('demo-page.png') });
     expect(countRequests(session, 'POST', '/api/auth/refresh')).toBe(1);
     expectCleanRun(session);
   }, 60_000);

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { OPERATIONS } from '../../src/http/openapi/document';
 import { openBrowser, originsOf, startKeycard, type BrowserSession, type Keycard } from './harness';
-
-const SCREENSHOTS = join(__dirname, '..', '..', 'docs');
+import { screenshotPath } from '../helpers/screenshots';
 
 let keycard: Keycard;
 let browser: BrowserSession;
@@ -26,7 +24,7 @@ describe('/docs in Chromium', () => {
     expect(paths.map((path) => path.replace(/\u200b/g, ''))).toEqual(
       expect.arrayContaining(['/api/auth/login', '/api/profile', '/api/admin/users/{id}']),
     );
-    await page.screenshot({ path: join(SCREENSHOTS, 'docs-page.png') });
+    await page.screenshot({ path: screenshotPath('docs-page.png') });
   }, 60_000);
 
   it('"Try it out" on GET /health shows 200 from the running server', async () => {
