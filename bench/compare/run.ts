@@ -239,7 +239,7 @@ function report(results: {
     '',
     ...Object.entries(loginRows).map(
       ([name, row]) =>
-        `login ceiling during the ${name} run: ${availableParallelism()} cores / ${row.busy.hashMs.toFixed(0)} ms per hash = ${row.busy.ceiling.toFixed(2)} logins/s`,
+        `- login ceiling during the ${name} run: ${availableParallelism()} cores / ${row.busy.hashMs.toFixed(0)} ms per hash = ${row.busy.ceiling.toFixed(2)} logins/s`,
     ),
   ];
   console.log(lines.join('\n'));
