@@ -1,25 +1,22 @@
 import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
-import { recipientOf, startTestSmtp, tokenIn, type TestSmtp } from '../helpers/test-smtp';
+import { startMailingTestApp, type MailingTestApp } from '../helpers/mailing-test-app';
+import { recipientOf, tokenIn, type TestSmtp } from '../helpers/test-smtp';
 
 const CHANGE_SUBJECT = 'Confirm your new email address for keycard';
 const CHANGED_SUBJECT = 'The email address of your keycard account was changed';
 
 let smtp: TestSmtp;
 let testApp: TestApp;
+let mailing: MailingTestApp;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  testApp = await createTestApp('email_change', {
-    SMTP_URL: smtp.url,
+  mailing = await startMailingTestApp('email_change', {
     APP_URL: 'https://app.example.com',
     PASSWORD_RESET_MAX_PER_HOUR: '1000',
   });
-  testApp.context.mailSender.start();
+  ({ smtp, testApp } = mailing);
 });
-afterAll(async () => {
-  await testApp.close();
-  await smtp.stop();
-});
+afterAll(() => mailing.close());
 
 function requestChange(accessToken: string, body: Record<string, unknown>) {
   return request(testApp.app).put('/api/profile/email').set(bearer(accessToken)).send(body);

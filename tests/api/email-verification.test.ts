@@ -1,25 +1,22 @@
 import { ensureFirstAdmin } from '../../src/core/ensure-admin';
 import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
-import { recipientOf, startTestSmtp, tokenIn, type TestSmtp } from '../helpers/test-smtp';
+import { startMailingTestApp, type MailingTestApp } from '../helpers/mailing-test-app';
+import { recipientOf, tokenIn, type TestSmtp } from '../helpers/test-smtp';
 
 const CONFIRM_SUBJECT = 'Confirm your email address for keycard';
 
 let smtp: TestSmtp;
 let testApp: TestApp;
+let mailing: MailingTestApp;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  testApp = await createTestApp('email_verification', {
-    SMTP_URL: smtp.url,
+  mailing = await startMailingTestApp('email_verification', {
     APP_URL: 'https://app.example.com',
     PASSWORD_RESET_MAX_PER_HOUR: '1000',
   });
-  testApp.context.mailSender.start();
+  ({ smtp, testApp } = mailing);
 });
-afterAll(async () => {
-  await testApp.close();
-  await smtp.stop();
-});
+afterAll(() => mailing.close());
 
 let registered = 0;
 

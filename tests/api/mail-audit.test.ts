@@ -1,5 +1,6 @@
-import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
-import { recipientOf, startTestSmtp, tokenIn, type TestSmtp } from '../helpers/test-smtp';
+import { bearer, createUser, request, type TestApp } from '../helpers/test-app';
+import { startMailingTestApp, type MailingTestApp } from '../helpers/mailing-test-app';
+import { recipientOf, tokenIn, type TestSmtp } from '../helpers/test-smtp';
 
 interface LogLine {
   msg?: string;
@@ -10,19 +11,17 @@ let smtp: TestSmtp;
 let testApp: TestApp;
 const lines: string[] = [];
 
+let mailing: MailingTestApp;
+
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  testApp = await createTestApp(
+  mailing = await startMailingTestApp(
     'mail_audit',
-    { SMTP_URL: smtp.url, PASSWORD_RESET_MAX_PER_HOUR: '100' },
+    { PASSWORD_RESET_MAX_PER_HOUR: '100' },
     { logLines: lines },
   );
-  testApp.context.mailSender.start();
+  ({ smtp, testApp } = mailing);
 });
-afterAll(async () => {
-  await testApp.close();
-  await smtp.stop();
-});
+afterAll(() => mailing.close());
 
 const audits = () =>
   lines.flatMap((line) => {

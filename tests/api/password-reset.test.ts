@@ -1,27 +1,24 @@
 import type { ParsedMail } from 'mailparser';
 import { FORGOT_MESSAGE } from '../../src/http/routes/auth';
 import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
-import { recipientOf, startTestSmtp, tokenIn, type TestSmtp } from '../helpers/test-smtp';
+import { startMailingTestApp, type MailingTestApp } from '../helpers/mailing-test-app';
+import { recipientOf, tokenIn, type TestSmtp } from '../helpers/test-smtp';
 
 const PASSWORD_CHANGED = 'Your keycard password was changed';
 
 let smtp: TestSmtp;
 let testApp: TestApp;
+let mailing: MailingTestApp;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  testApp = await createTestApp('password_reset', {
-    SMTP_URL: smtp.url,
+  mailing = await startMailingTestApp('password_reset', {
     APP_URL: 'https://app.example.com/account',
     PASSWORD_RESET_MAX_PER_HOUR: '1000',
     MAIL_MAX_PER_IP_PER_HOUR: '1000000',
   });
-  testApp.context.mailSender.start();
+  ({ smtp, testApp } = mailing);
 });
-afterAll(async () => {
-  await testApp.close();
-  await smtp.stop();
-});
+afterAll(() => mailing.close());
 
 const forgot = (email: string) =>
   request(testApp.app).post('/api/auth/password/forgot').send({ email });
