@@ -1,5 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { Binary, MongoClient, MongoServerError, type Document } from 'mongodb';
+import { Binary, MongoClient, type Document } from 'mongodb';
+import { serverError } from '../helpers/server-error';
 import { startWireServer, type WireServer } from '../../src';
 import { bson, command, connectRaw, message, opMsgBody, send } from '../helpers/raw-wire';
 
@@ -22,16 +23,6 @@ afterAll(async () => {
   await admin.close();
   await server.stop();
 });
-
-async function serverError(work: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof MongoServerError) return error;
-    throw error;
-  }
-  throw new Error('expected a server error');
-}
 
 function withoutCredentials(uri: string): string {
   const url = new URL(uri);

@@ -1,4 +1,5 @@
-import { MongoClient, MongoServerError, type Collection, type Document } from 'mongodb';
+import { MongoClient, type Collection, type Document } from 'mongodb';
+import { serverError } from '../helpers/server-error';
 import { startWireServer, type WireServer } from '../../src';
 
 // The caps that keep one command from taking the process down: mongod's own 100 MB value
@@ -29,16 +30,6 @@ afterAll(async () => {
   await client.close();
   await server.stop();
 });
-
-async function serverError(work: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await work;
-  } catch (error) {
-    if (error instanceof MongoServerError) return error;
-    throw error;
-  }
-  throw new Error('expected a server error');
-}
 
 async function stillServing(): Promise<void> {
   await expect(collection.countDocuments()).resolves.toBe(2);

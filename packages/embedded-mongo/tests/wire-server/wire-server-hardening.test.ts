@@ -1,4 +1,5 @@
 import { MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
+import { serverError } from '../helpers/server-error';
 import { startWireServer, type WireServer } from '../../src';
 
 let server: WireServer;
@@ -14,16 +15,6 @@ afterAll(async () => {
   await client.close();
   await server.stop();
 });
-
-async function serverError(work: () => Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof MongoServerError) return error;
-    throw error;
-  }
-  throw new Error('expected a server error');
-}
 
 describe('wire server hardening', () => {
   it('treats __proto__ in update paths as a field name, never reaching Object.prototype', async () => {
@@ -63,9 +54,7 @@ describe('wire server hardening', () => {
     await collection.createIndex({ a: 1, b: 1, c: 1 });
     const values = Array.from({ length: 200 }, (_, index) => index);
     const started = Date.now();
-    const error = await serverError(() =>
-      collection.insertOne({ a: values, b: values, c: values }),
-    );
+    const error = await serverError(collection.insertOne({ a: values, b: values, c: values }));
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.code).toBe(171);
     expect(error.message).toMatch(/cannot index parallel arrays/);
@@ -75,7 +64,7 @@ describe('wire server hardening', () => {
   });
 
   it.each([[3e6], [0.5], [0]])('refuses ttlMonitorSleepSecs %p', async (seconds) => {
-    const error = await serverError(() =>
+    const error = await serverError(
       client.db('admin').command({ setParameter: 1, ttlMonitorSleepSecs: seconds }),
     );
     expect(error.code).toBe(2);
