@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
+import { killAll, pause, startKeycard, type KeycardProcess } from '../helpers/real-processes';
 import { testDatabase } from '../helpers/test-database';
 import { recipientOf, startTestSmtp, type TestSmtp } from '../helpers/test-smtp';
 
-const root = join(__dirname, '..', '..');
 const { uri, dbName } = testDatabase('shutdown');
 const databaseUri = `${uri.replace(/\/?$/, '/')}${dbName}`;
 const PASSWORD = 'shutdown password 1';
@@ -28,59 +26,15 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  await killAll();
   await connection.dropDatabase();
   await connection.close();
   await smtp.stop();
 });
 
-interface RunningServer {
-  child: ChildProcess;
-  url: string;
-  output: string[];
-  exited: Promise<{ code: number | null; at: number }>;
-}
-
-async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  // tsx as a loader inside the one node process, not its CLI: the CLI relays signals to a child
-  // and kills it (exit 143) when the child does not acknowledge within 30 ms, which a busy
-  // machine misses; the signals under test must reach keycard itself.
-  const loader = ['--import', 'tsx', '--conditions=keycard-source'];
-  const child = spawn(process.execPath, [...loader, 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      PORT: '0',
-      MONGO_URI: databaseUri,
-      JWT_SECRET: 'shutdown-test-signing-key-0123456789-abcdefghijklmnop',
-      BCRYPT_COST: '14',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, at: Date.now() })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no listen line:\n${output.join('')}`)),
-      45_000,
-    );
-    const read = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const port = /listening on http:\/\/localhost:(\d+)/.exec(output.join(''))?.[1];
-      if (port) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${port}`);
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    void exited.then(() => reject(new Error(`server exited:\n${output.join('')}`)));
-  });
-  return { child, url, output, exited };
+/** keycard from source on the shared test database, with a cost-14 hasher unless told. */
+function startServer(env: Record<string, string>): Promise<KeycardProcess> {
+  return startKeycard({ MONGO_URI: databaseUri, BCRYPT_COST: '14', ...env });
 }
 
 function login(url: string, email: string) {
@@ -90,8 +44,6 @@ function login(url: string, email: string) {
     body: JSON.stringify({ email, password: PASSWORD }),
   });
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Each case starts a real process from source: seconds on a busy machine.
 jest.setTimeout(60_000);
@@ -108,8 +60,8 @@ describe('a real keycard process receiving SIGTERM', () => {
     expect(response.headers.get('connection')).toBe('close');
     expect((await response.json()) as object).toHaveProperty('token');
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
-    expect((await server.exited).code).toBe(0);
-    expect(server.output.join('')).toContain('"msg":"shut down"');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('"msg":"shut down"');
   });
 
   it('cuts what is still running after SHUTDOWN_TIMEOUT and still exits 0', async () => {
@@ -121,12 +73,13 @@ describe('a real keycard process receiving SIGTERM', () => {
     await pause(200);
     const signalledAt = Date.now();
     server.child.kill('SIGTERM');
-    const { code, at } = await server.exited;
+    const code = await server.exited;
+    const at = Date.now();
     expect(code).toBe(0);
     // The comparison at cost 16 takes several seconds: the process did not wait for it.
     expect(at - signalledAt).toBeLessThan(3000);
     expect(await inFlight).toBe('cut');
-    expect(server.output.join('')).toContain('shutdown timeout reached');
+    expect(server.output()).toContain('shutdown timeout reached');
   });
 
   it('exits at once, non-zero, on a second signal', async () => {
@@ -137,7 +90,8 @@ describe('a real keycard process receiving SIGTERM', () => {
     await pause(200);
     const secondAt = Date.now();
     server.child.kill('SIGINT');
-    const { code, at } = await server.exited;
+    const code = await server.exited;
+    const at = Date.now();
     expect(code).toBe(1);
     expect(at - secondAt).toBeLessThan(1500);
     await inFlight;
@@ -189,7 +143,7 @@ describe('a real keycard process and its mail sender', () => {
         'a failed attempt',
       );
       server.child.kill('SIGTERM');
-      expect((await server.exited).code).toBe(0);
+      expect(await server.exited).toBe(0);
     } finally {
       server.child.kill('SIGKILL');
       await smtp.start();
@@ -202,7 +156,7 @@ describe('a real keycard process and its mail sender', () => {
     try {
       await smtp.waitForMail((mail) => recipientOf(mail) === 'while-down@example.com');
       next.child.kill('SIGTERM');
-      expect((await next.exited).code).toBe(0);
+      expect(await next.exited).toBe(0);
     } finally {
       next.child.kill('SIGKILL');
     }
