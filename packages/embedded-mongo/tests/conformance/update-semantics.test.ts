@@ -405,6 +405,36 @@ describe('pipeline updates', () => {
 
     expect(await collection.findOne({ _id: 1 })).toEqual({ _id: 1, a: 2, b: 1 });
   });
+
+  it('$max and $min skip null and missing values, and look inside one array argument', async () => {
+    const collection = freshCollection();
+    await collection.insertOne({ _id: 1, a: 3, none: null, list: [{ t: 4 }, { t: 9 }], empty: [] });
+
+    await collection.updateOne({ _id: 1 }, [
+      {
+        $set: {
+          max: { $max: [1, '$a', '$missing', '$none'] },
+          min: { $min: ['$missing', 5, '$a'] },
+          nothing: { $max: ['$missing', '$none'] },
+          inside: { $max: '$list.t' },
+          insideListed: { $min: ['$list.t'] },
+          ofEmpty: { $max: '$empty' },
+          // Several arguments are compared as they are: an array sorts after any number.
+          arrayArgument: { $max: [100, '$list.t'] },
+        },
+      },
+    ]);
+
+    expect(await collection.findOne({ _id: 1 })).toMatchObject({
+      max: 3,
+      min: 3,
+      nothing: null,
+      inside: 9,
+      insideListed: 4,
+      ofEmpty: null,
+      arrayArgument: [4, 9],
+    });
+  });
 });
 
 describe('upsert', () => {

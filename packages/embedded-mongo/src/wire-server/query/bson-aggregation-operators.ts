@@ -6,8 +6,9 @@ import { isDocument, type BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
 import { sortDocuments } from '../sort-documents';
 
-// Where mingo's aggregation differs from mongod's: $sort and comparison expressions follow BSON
-// order across types, and $count emits nothing for an empty input.
+// Where mingo's aggregation differs from mongod's: $sort, comparison expressions and $max/$min
+// follow BSON order across types, $max/$min skip missing fields, and $count emits nothing for an
+// empty input.
 
 interface LazyIterator {
   collect(): unknown[];
@@ -50,6 +51,30 @@ function comparisonExpression(accept: (order: number) => number | boolean) {
   };
 }
 
+/**
+ * $max and $min as expressions: a list of arguments is compared as given; one argument that is
+ * an array is compared element by element. null and missing values are skipped (mingo sorts a
+ * missing value last, so `$max: [1, '$missing']` gave null), and nothing left gives null.
+ */
+/** What $max/$min compare: the arguments of a list, or the elements of one array argument. */
+function extremumOperands(expression: unknown, evaluated: unknown): unknown[] {
+  if (Array.isArray(expression) && expression.length !== 1) return evaluated as unknown[];
+  // mongod reads a one-element list as its element.
+  const operand = Array.isArray(expression) ? (evaluated as unknown[])[0] : evaluated;
+  return Array.isArray(operand) ? operand : [operand];
+}
+
+function extremumExpression(keep: (order: number) => boolean) {
+  return (document: unknown, expression: unknown, options: Options) => {
+    let best: unknown = null;
+    for (const value of extremumOperands(expression, evalExpr(document, expression, options))) {
+      if (value === null || value === undefined) continue;
+      if (best === null || keep(compareBson(value, best))) best = value;
+    }
+    return best;
+  };
+}
+
 /** Aggregation comparison expressions compare across types in BSON order, with no bracketing. */
 export const bsonExpressionOperators = {
   $cmp: comparisonExpression((order) => order),
@@ -59,4 +84,6 @@ export const bsonExpressionOperators = {
   $gte: comparisonExpression((order) => order >= 0),
   $lt: comparisonExpression((order) => order < 0),
   $lte: comparisonExpression((order) => order <= 0),
+  $max: extremumExpression((order) => order > 0),
+  $min: extremumExpression((order) => order < 0),
 };
