@@ -27,6 +27,7 @@ import type { Logger } from './logger';
 import { createAuthEventLogModel } from './models/auth-events';
 import { createAccountTokenModel } from './models/account-token';
 import { createMailOutboxModel } from './models/mail-outbox';
+import { createLoginGateModel } from './models/login-gate';
 import { createSessionModel } from './models/session';
 import { createUserModel } from './models/user';
 
@@ -79,10 +80,10 @@ function createIpLimiters(
 
 /**
  * The indexes keycard relies on: the unique email index is what refuses duplicates, the TTL
- * indexes remove ended sessions and old rate-limit counters. Built before the first request
- * and again after every reconnect (a database restarted empty has none). (init() alone skips
- * index builds when autoIndex is off, as it is here.) One collection holds every rate-limit
- * counter, so one limiter's store builds its indexes for all of them.
+ * indexes remove ended sessions, old rate-limit counters and login gates. Built before the
+ * first request and again after every reconnect (a database restarted empty has none).
+ * (init() alone skips index builds when autoIndex is off, as it is here.) One collection holds
+ * every rate-limit counter, so one limiter's store builds its indexes for all of them.
  */
 async function buildIndexes(
   models: readonly { init: () => Promise<unknown>; createIndexes: () => Promise<unknown> }[],
@@ -122,10 +123,12 @@ export async function createAppContext(options: {
   const sessions = createSessionModel(connection);
   const accountTokenModel = createAccountTokenModel(connection);
   const outboxModel = createMailOutboxModel(connection);
+  const loginGates = createLoginGateModel(connection);
   const limits = config.rateLimits;
   const limiters = createIpLimiters(connection, limits);
   const mail = createMail(options, outboxModel);
-  const build = () => buildIndexes([users, sessions, accountTokenModel, outboxModel], limiters);
+  const build = () =>
+    buildIndexes([users, sessions, accountTokenModel, outboxModel, loginGates], limiters);
   await build();
   const stopIndexRebuilds = ensureIndexesOnReconnect(connection, {
     build,
@@ -158,7 +161,7 @@ export async function createAppContext(options: {
       audience: config.jwtAudience,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     }),
-    loginThrottle: createLoginThrottle(connection, limits.login),
+    loginThrottle: createLoginThrottle(loginGates, limits.login),
     deviceTokens: createDeviceTokens(config.jwtSecret, config.jwtPreviousSecrets),
     refreshKey: refreshKeyOf(config.jwtSecret),
     previousRefreshKeys: config.jwtPreviousSecrets.map(refreshKeyOf),

@@ -1,23 +1,21 @@
-import type { Connection } from 'mongoose';
-import { RateLimiterRes } from 'rate-limiter-flexible';
+import { randomBytes } from 'node:crypto';
+import {
+  loginGateCollection,
+  type LoginGateModel,
+  type LoginGateRecord,
+} from '../models/login-gate';
 import type { RateLimitState } from './errors';
 import { escapeRegExp } from './escape-regexp';
-import {
-  createLimiter,
-  RATE_LIMIT_COLLECTION,
-  stateOf,
-  withLimiterStore,
-  type LimitSetting,
-} from './rate-limiter';
+import { withLimiterStore, type LimitSetting } from './rate-limiter';
 
-const FIRST_BLOCK_SECONDS = 60;
-const LONGEST_BLOCK_SECONDS = 3600;
+// Each new block of a key lasts twice as long as the one before, up to an hour.
+const BLOCK_MS = [60, 120, 240, 480, 960, 1920, 3600].map((seconds) => seconds * 1000);
 // A password check that never reported back (a crashed instance) stops holding its place
 // after this long.
-const IN_FLIGHT_SECONDS = 60;
+const IN_FLIGHT_MS = 60_000;
 
 export type Admission =
-  | { kind: 'admitted' }
+  | { kind: 'admitted'; checkId: string }
   | { kind: 'refused'; state: RateLimitState }
   /** Checks already in flight could still use up the allowance: ask again when they end. */
   | { kind: 'busy' };
@@ -34,102 +32,165 @@ export type Outcome = 'failure' | 'success' | 'aborted';
 export interface FailureGate {
   admit(key: string): Promise<Admission>;
   /** Returns true when this failure started a block. */
-  release(key: string, outcome: Outcome): Promise<boolean>;
+  release(key: string, checkId: string, outcome: Outcome): Promise<boolean>;
   /** Forgets the failures and blocks of one key, or of every key that starts with a prefix. */
   forget(keys: { exact: string } | { startingWith: string }): Promise<void>;
 }
 
-// Long only as the sum of admit and release, which share the three counters.
+type Stage = Record<string, unknown>;
+
+/** The first stage of every update: whatever has run out by `now` reads as nothing. */
+function current(now: number): Stage {
+  return {
+    $set: {
+      failures: { $cond: [{ $gt: ['$failuresUntil', now] }, '$failures', 0] },
+      blocks: { $cond: [{ $gt: ['$blocksUntil', now] }, '$blocks', 0] },
+      inFlight: {
+        $filter: { input: { $ifNull: ['$inFlight', []] }, cond: { $gt: ['$$this.until', now] } },
+      },
+    },
+  };
+}
+
+/** The last stage: the document lives as long as the latest thing it remembers. */
+function expiry(now: number): Stage {
+  const latest = [now, '$failuresUntil', '$blocksUntil', { $max: '$inFlight.until' }];
+  return { $set: { expireAt: { $toDate: { $max: latest } } } };
+}
+
+const wholeSeconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1000));
+
+// Long only as the sum of admit and release, which share one document and its rules.
 export function createFailureGate(
-  connection: Connection,
+  gates: LoginGateModel,
   name: string,
   setting: LimitSetting,
   options: { blocks: boolean },
 ): FailureGate {
-  const failuresPrefix = `login_fail_${name}`;
-  const blocksPrefix = `login_block_${name}`;
-  const failures = createLimiter(connection, failuresPrefix, setting);
-  const inFlight = createLimiter(connection, `login_inflight_${name}`, {
-    max: Number.MAX_SAFE_INTEGER,
-    windowSeconds: IN_FLIGHT_SECONDS,
-  });
-  const blocks = createLimiter(connection, blocksPrefix, {
-    max: Number.MAX_SAFE_INTEGER,
-    windowSeconds: setting.windowSeconds,
-  });
+  const collection = loginGateCollection(gates);
+  const windowMs = setting.windowSeconds * 1000;
+  const idOf = (key: string) => `${name}:${key}`;
 
-  function refusal(counter: RateLimiterRes): Admission {
-    // At the limit but not yet blocked: the failure that reached it is setting the block now.
-    const pendingBlock = options.blocks && counter.consumedPoints <= setting.max;
-    const shown = pendingBlock
-      ? new RateLimiterRes(0, FIRST_BLOCK_SECONDS * 1000, counter.consumedPoints)
-      : counter;
-    return { kind: 'refused', state: stateOf(failures, shown) };
+  function refusal(gate: LoginGateRecord, now: number): Admission {
+    return {
+      kind: 'refused',
+      state: {
+        limit: setting.max,
+        remaining: 0,
+        resetSeconds: wholeSeconds(gate.failuresUntil - now),
+        windowSeconds: setting.windowSeconds,
+      },
+    };
   }
 
-  async function startBlock(key: string): Promise<void> {
-    // Each new block for the key lasts twice as long as the one before, up to an hour.
-    const count = await blocks.store.penalty(key, 1);
-    const seconds = Math.min(
-      FIRST_BLOCK_SECONDS * 2 ** (count.consumedPoints - 1),
-      LONGEST_BLOCK_SECONDS,
-    );
-    await failures.store.block(key, seconds);
+  /** Counts a failure; the one that reaches the limit blocks the key at once, in one write. */
+  function failureStages(checkId: string, now: number): Stage[] {
+    const counted: Stage = {
+      $set: {
+        // A first failure opens the window; later ones fall inside it.
+        failuresUntil: { $cond: [{ $eq: ['$failures', 0] }, now + windowMs, '$failuresUntil'] },
+        failures: { $add: ['$failures', 1] },
+        inFlight: { $filter: { input: '$inFlight', cond: { $ne: ['$$this.id', checkId] } } },
+      },
+    };
+    if (!options.blocks) return [counted];
+    const reached = { $eq: ['$failures', setting.max] };
+    // Counted from 0, read after the stage that counts the new block.
+    const nthBlock = { $subtract: ['$blocks', 1] };
+    return [
+      counted,
+      {
+        $set: {
+          blocksUntil: {
+            $cond: [{ $and: [reached, { $eq: ['$blocks', 0] }] }, now + windowMs, '$blocksUntil'],
+          },
+          blocks: { $cond: [reached, { $add: ['$blocks', 1] }, '$blocks'] },
+        },
+      },
+      {
+        $set: {
+          // A blocked key keeps its failures, so it is refused, until the block ends.
+          failuresUntil: {
+            $cond: [
+              reached,
+              {
+                $add: [
+                  now,
+                  { $arrayElemAt: [BLOCK_MS, { $min: [nthBlock, BLOCK_MS.length - 1] }] },
+                ],
+              },
+              '$failuresUntil',
+            ],
+          },
+        },
+      },
+    ];
   }
 
   return {
     admit: (key) =>
       withLimiterStore(async () => {
-        // Counted in flight before the failures are read, so that a check moving from one
-        // count to the other is never missed by both reads.
-        const running = (await inFlight.store.penalty(key, 1)).consumedPoints;
-        const failed = await failures.store.get(key);
-        const failedPoints = failed?.consumedPoints ?? 0;
+        const checkId = randomBytes(12).toString('hex');
+        const now = Date.now();
+        // One atomic update decides and takes the place: a failure recorded by another
+        // instance is either counted here or sees this check in flight, never neither.
+        const allowed = { $lt: [{ $add: ['$failures', { $size: '$inFlight' }] }, setting.max] };
+        const place = [{ id: checkId, until: now + IN_FLIGHT_MS }];
+        const record = await collection.findOneAndUpdate(
+          { _id: idOf(key) },
+          [
+            current(now),
+            {
+              $set: {
+                inFlight: {
+                  $cond: [allowed, { $concatArrays: ['$inFlight', place] }, '$inFlight'],
+                },
+              },
+            },
+            expiry(now),
+          ],
+          { upsert: true, returnDocument: 'after' },
+        );
+        if (record?.inFlight.some((check) => check.id === checkId)) {
+          return { kind: 'admitted', checkId };
+        }
         // Refused without counting: attempts made while blocked do not extend the block.
-        if (failed && failedPoints >= setting.max && failed.msBeforeNext > 0) {
-          await inFlight.store.reward(key, 1);
-          return refusal(failed);
-        }
-        if (failedPoints + running > setting.max) {
-          await inFlight.store.reward(key, 1);
-          return { kind: 'busy' };
-        }
-        return { kind: 'admitted' };
+        if (record && record.failures >= setting.max) return refusal(record, now);
+        return { kind: 'busy' };
       }),
 
-    release: (key, outcome) =>
+    release: (key, checkId, outcome) =>
       withLimiterStore(async () => {
-        let blocked = false;
+        const _id = idOf(key);
         if (outcome === 'failure') {
-          const failed = await failures.store.penalty(key, 1);
-          blocked = options.blocks && failed.consumedPoints === setting.max;
-          if (blocked) await startBlock(key);
-        } else if (outcome === 'success' && options.blocks) {
-          // One database wait for all three: a check let in after the place is given back but
-          // before the failures are gone only sees more failures than there are, never fewer.
-          await Promise.all([
-            failures.store.delete(key),
-            blocks.store.delete(key),
-            inFlight.store.reward(key, 1),
-          ]);
-          return false;
+          const now = Date.now();
+          const gate = await collection.findOneAndUpdate(
+            { _id },
+            [current(now), ...failureStages(checkId, now), expiry(now)],
+            { upsert: true, returnDocument: 'after' },
+          );
+          return options.blocks && gate?.failures === setting.max;
         }
-        await inFlight.store.reward(key, 1);
-        return blocked;
+        const leave = { $pull: { inFlight: { id: checkId } } };
+        await collection.updateOne(
+          { _id },
+          outcome === 'success' && options.blocks
+            ? { ...leave, $set: { failures: 0, blocks: 0 } }
+            : leave,
+        );
+        return false;
       }),
 
     forget: (keys) =>
       withLimiterStore(async () => {
-        // rate-limiter-flexible stores "<prefix>:<key>" in the key field of one shared
-        // collection; it has no delete by prefix, so the documents are removed here, by an
-        // anchored pattern the unique key index can serve. Checks in flight are left alone:
-        // they give their place back themselves.
+        // An anchored pattern the _id index can serve. Checks in flight are left alone: they
+        // give their place back themselves.
         const tail =
           'exact' in keys ? `${escapeRegExp(keys.exact)}$` : escapeRegExp(keys.startingWith);
-        const pattern = new RegExp(
-          `^(?:${escapeRegExp(failuresPrefix)}|${escapeRegExp(blocksPrefix)}):${tail}`,
+        await collection.updateMany(
+          { _id: { $regex: new RegExp(`^${escapeRegExp(name)}:${tail}`) } },
+          { $set: { failures: 0, blocks: 0 } },
         );
-        await connection.collection(RATE_LIMIT_COLLECTION).deleteMany({ key: pattern });
       }),
   };
 }

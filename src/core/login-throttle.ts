@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import type { LoginGateModel } from '../models/login-gate';
 import type { RateLimitState } from './errors';
 import { createFailureGate, type FailureGate, type Outcome } from './failure-gate';
 import type { LimitSetting } from './rate-limiter';
@@ -25,8 +25,10 @@ export interface AttemptSubject {
 
 /** A password check let in; it must report its outcome exactly once. */
 export interface PasswordAttempt {
-  gates: readonly { gate: FailureGate; key: string }[];
+  gates: readonly { gate: FailureGate; key: string; checkId: string }[];
 }
+
+type GateKey = { gate: FailureGate; key: string };
 
 export type AttemptVerdict =
   { allowed: true; attempt: PasswordAttempt } | { allowed: false; state: RateLimitState };
@@ -64,16 +66,16 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * its own failures: an attacker elsewhere can exhaust the email's daily cap for unknown
  * devices, but cannot lock the owner out of a device they have used.
  */
-export function createLoginThrottle(connection: Connection, limits: LoginLimits): LoginThrottle {
-  const pairs = createFailureGate(connection, 'pair', limits.failuresPerPair, { blocks: true });
-  const devices = createFailureGate(connection, 'device', limits.failuresPerPair, {
+export function createLoginThrottle(gateModel: LoginGateModel, limits: LoginLimits): LoginThrottle {
+  const pairs = createFailureGate(gateModel, 'pair', limits.failuresPerPair, { blocks: true });
+  const devices = createFailureGate(gateModel, 'device', limits.failuresPerPair, {
     blocks: true,
   });
-  const emails = createFailureGate(connection, 'email', limits.failuresPerEmail, {
+  const emails = createFailureGate(gateModel, 'email', limits.failuresPerEmail, {
     blocks: false,
   });
 
-  function gatesOf(subject: AttemptSubject): PasswordAttempt['gates'] {
+  function gatesOf(subject: AttemptSubject): GateKey[] {
     if (subject.deviceId) return [{ gate: devices, key: `${subject.email}|${subject.deviceId}` }];
     return [
       { gate: pairs, key: `${subject.email}|${subject.clientKey}` },
@@ -82,16 +84,14 @@ export function createLoginThrottle(connection: Connection, limits: LoginLimits)
   }
 
   /** Asks every gate at once; if any says no, the ones that said yes are released. */
-  async function admitAll(gates: PasswordAttempt['gates']): Promise<AttemptVerdict | 'busy'> {
+  async function admitAll(gates: GateKey[]): Promise<AttemptVerdict | 'busy'> {
     const admissions = await Promise.all(gates.map(({ gate, key }) => gate.admit(key)));
-    if (admissions.every((admission) => admission.kind === 'admitted')) {
-      return { allowed: true, attempt: { gates } };
-    }
-    await Promise.all(
-      gates
-        .filter((_, index) => admissions[index]?.kind === 'admitted')
-        .map(({ gate, key }) => gate.release(key, 'aborted')),
-    );
+    const held = gates.flatMap((gate, index) => {
+      const admission = admissions[index];
+      return admission?.kind === 'admitted' ? [{ ...gate, checkId: admission.checkId }] : [];
+    });
+    if (held.length === gates.length) return { allowed: true, attempt: { gates: held } };
+    await Promise.all(held.map(({ gate, key, checkId }) => gate.release(key, checkId, 'aborted')));
     const refused = admissions.find((admission) => admission.kind === 'refused');
     return refused?.kind === 'refused' ? { allowed: false, state: refused.state } : 'busy';
   }
@@ -112,7 +112,7 @@ export function createLoginThrottle(connection: Connection, limits: LoginLimits)
 
     async finishAttempt(attempt, outcome) {
       const blocked = await Promise.all(
-        attempt.gates.map(({ gate, key }) => gate.release(key, outcome)),
+        attempt.gates.map(({ gate, key, checkId }) => gate.release(key, checkId, outcome)),
       );
       return blocked.some(Boolean);
     },

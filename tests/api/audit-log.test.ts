@@ -53,7 +53,7 @@ describe('logs and audit events', () => {
     await agent.post('/api/auth/login').send({ email: 'audited@example.com', password: 'wrong-2' });
     secrets.push('wrong-1', 'wrong-2');
     // The pair is locked now; a login from another app instance's point of view would be 429.
-    await testApp.connection.collection('rate_limits').deleteMany({});
+    await testApp.connection.collection('login_gates').deleteMany({});
 
     const loggedIn = await agent
       .post('/api/auth/login')

@@ -45,6 +45,16 @@ describe('the rate_limits collection', () => {
       ]),
     );
   });
+
+  it('has a TTL index on the login gates before the first request', async () => {
+    const testApp = await appWith({});
+    const indexes = await testApp.connection.collection('login_gates').indexes();
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: { expireAt: 1 }, expireAfterSeconds: 0 }),
+      ]),
+    );
+  });
 });
 
 describe('login lockout per email and IP', () => {
@@ -122,11 +132,8 @@ describe('login lockout per email and IP', () => {
       retryAfters.push(expectTooManyRequests(await login(testApp, user.email, 'wrong-password')));
       // Let the block run out without waiting for it.
       await testApp.connection
-        .collection('rate_limits')
-        .updateMany(
-          { key: { $regex: '^login_fail_pair:' } },
-          { $set: { expire: new Date(Date.now() - 1000) } },
-        );
+        .collection<{ _id: string }>('login_gates')
+        .updateMany({ _id: { $regex: '^pair:' } }, { $set: { failuresUntil: Date.now() - 1000 } });
     }
     expect(retryAfters[0]).toBeLessThanOrEqual(60);
     expect(retryAfters[1]).toBeGreaterThan(115);
