@@ -74,6 +74,7 @@ async function underLogins(target: Running, token: string, email: string) {
   const hashBefore = hashMilliseconds();
   let running = true;
   let logins = 0;
+  let refused = 0;
   const started = Date.now();
   const loops = Array.from({ length: LOGIN_CLIENTS }, async () => {
     while (running) {
@@ -84,6 +85,7 @@ async function underLogins(target: Running, token: string, email: string) {
       });
       await response.arrayBuffer();
       if (response.status === 200) logins += 1;
+      else refused += 1;
     }
   });
   const result = await load(target, token, FIXED_RATE);
@@ -91,10 +93,48 @@ async function underLogins(target: Running, token: string, email: string) {
   await Promise.all(loops);
   const loginsPerSecond = logins / ((Date.now() - started) / 1000);
   const hashMs = (hashBefore + hashMilliseconds()) / 2;
-  return { ...result, loginsPerSecond, hashMs, ceiling: (availableParallelism() * 1000) / hashMs };
+  const ceiling = (availableParallelism() * 1000) / hashMs;
+  return { ...result, loginsPerSecond, loginsRefused: refused, hashMs, ceiling };
 }
 
-type BusyLoad = Load & { loginsPerSecond: number; hashMs: number; ceiling: number };
+type BusyLoad = Load & {
+  loginsPerSecond: number;
+  /** Logins answered with anything but 200: none are expected. */
+  loginsRefused: number;
+  hashMs: number;
+  ceiling: number;
+};
+
+interface LoginRow {
+  idle: Load;
+  /** The login run of median share of its ceiling. */
+  busy: BusyLoad;
+  /** Every login run's share of its own ceiling, in percent. */
+  shares: number[];
+  /** Logins of every run answered with anything but 200. */
+  refused: number;
+}
+
+const shareOf = (busy: BusyLoad) => (100 * busy.loginsPerSecond) / busy.ceiling;
+
+/**
+ * The idle profile load, then ROUNDS login runs: the hash time that sets the ceiling drifts
+ * between runs, so one run's share says little on its own; the median run is shown.
+ */
+async function loginRow(target: Running, token: string, email: string): Promise<LoginRow> {
+  const idle = await load(target, token, FIXED_RATE);
+  const runs: BusyLoad[] = [];
+  for (let round = 1; round <= Math.max(1, ROUNDS); round += 1) {
+    runs.push(await underLogins(target, token, email));
+    console.error(
+      `logins ${round}: ${target.name} ${shareOf(runs.at(-1) as BusyLoad).toFixed(0)}%`,
+    );
+  }
+  const sorted = [...runs].sort((a, b) => shareOf(a) - shareOf(b));
+  const busy = sorted[Math.floor(sorted.length / 2)] as BusyLoad;
+  const refused = runs.reduce((sum, run) => sum + run.loginsRefused, 0);
+  return { idle, busy, shares: runs.map((run) => Math.round(shareOf(run))), refused };
+}
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -122,6 +162,9 @@ async function startTargets(uri: string) {
           LOG_LEVEL: 'info',
           MONGO_URI: `${uri}compare_keycard`,
           WEB_CONCURRENCY: String(workers),
+          // Every login run comes from 127.0.0.1: the per-IP limit (100 per 15 minutes) would
+          // end the later runs with 429s. The per-email failure gates stay as they are.
+          LOGIN_MAX_ATTEMPTS_PER_IP: '1000000',
         },
         port,
         probePath: '/health',
@@ -193,17 +236,11 @@ async function main(): Promise<void> {
       ]),
   ) as Record<(typeof order)[number], Load & { name: string; rounds: number[] }>;
 
-  const loginRows: Record<string, { idle: Load; busy: BusyLoad }> = process.env.BENCH_SKIP_LOGINS
+  const loginRows: Record<string, LoginRow> = process.env.BENCH_SKIP_LOGINS
     ? {}
     : {
-        keycard: {
-          idle: await load(targets.keycard, tokens.keycard, FIXED_RATE),
-          busy: await underLogins(targets.keycard, tokens.keycard, 'keycard@example.com'),
-        },
-        tutorial: {
-          idle: await load(targets.tutorial, tokens.tutorial, FIXED_RATE),
-          busy: await underLogins(targets.tutorial, tokens.tutorial, 'tutorial@example.com'),
-        },
+        keycard: await loginRow(targets.keycard, tokens.keycard, 'keycard@example.com'),
+        tutorial: await loginRow(targets.tutorial, tokens.tutorial, 'tutorial@example.com'),
       };
   for (const target of Object.values(targets)) await target.stop();
   await database.stop();
@@ -212,7 +249,7 @@ async function main(): Promise<void> {
 
 function report(results: {
   summary: Record<string, Load & { name: string; rounds: number[] }>;
-  loginRows: Record<string, { idle: Load; busy: BusyLoad }>;
+  loginRows: Record<string, LoginRow>;
 }): void {
   const { summary, loginRows } = results;
   const express = summary.express?.rate ?? 1;
@@ -234,12 +271,12 @@ function report(results: {
     ...Object.entries(loginRows).map(
       ([name, row]) =>
         `| ${name} | ${row.busy.rate.toFixed(1)} | ${row.busy.p99} | ${row.idle.p99} | ` +
-        `${row.busy.loginsPerSecond.toFixed(2)} | ${((100 * row.busy.loginsPerSecond) / row.busy.ceiling).toFixed(0)}% |`,
+        `${row.busy.loginsPerSecond.toFixed(2)} | ${shareOf(row.busy).toFixed(0)}% |`,
     ),
     '',
     ...Object.entries(loginRows).map(
       ([name, row]) =>
-        `- login ceiling during the ${name} run: ${availableParallelism()} cores / ${row.busy.hashMs.toFixed(0)} ms per hash = ${row.busy.ceiling.toFixed(2)} logins/s`,
+        `- ${name}: median of ${row.shares.length} login runs (${row.shares.join('%, ')}% of their ceilings, ${row.refused} logins not 200); ceiling during the median run: ${availableParallelism()} cores / ${row.busy.hashMs.toFixed(0)} ms per hash = ${row.busy.ceiling.toFixed(2)} logins/s`,
     ),
   ];
   console.log(lines.join('\n'));
