@@ -86,6 +86,7 @@ describe('login gates in the database', () => {
     await gates(testApp).updateOne({ _id }, { $push: { inFlight: elsewhere } });
 
     const started = Date.now();
+    // supertest sends on then(): started now, awaited once the place is given back.
     const waiting = login(testApp, user.email, password).then((response) => response);
     await new Promise((resolve) => setTimeout(resolve, 400));
     await gates(testApp).updateOne({ _id }, { $pull: { inFlight: { id: elsewhere.id } } });
