@@ -10,6 +10,28 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** A process and all its descendants (a cluster's workers too), parents first. */
+function familyOf(pid: number): number[] {
+  return [pid, ...childrenOf(pid).flatMap(familyOf)];
+}
+
+/**
+ * Stops (SIGSTOP) or continues (SIGCONT) a server and its workers, so that a measurement can
+ * have the machine to itself. A process that has already exited is skipped.
+ */
+export function freeze(target: Running, frozen: boolean): void {
+  // Never signal pid 0: that is this process's whole group, the benchmark included.
+  if (!target.child.pid) return;
+  const signal = frozen ? 'SIGSTOP' : 'SIGCONT';
+  for (const pid of familyOf(target.child.pid)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone between listing and signalling.
+    }
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -68,7 +90,9 @@ export async function startServer(options: {
 }
 
 /** Starts the embedded database in its own process and resolves with its URI. */
-export async function startDatabase(port: number): Promise<{ uri: string; stop(): Promise<void> }> {
+export async function startDatabase(
+  port: number,
+): Promise<{ uri: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     ['packages/embedded-mongo/dist/cli.js', '--mode', 'wire', '--port', String(port)],
@@ -80,6 +104,7 @@ export async function startDatabase(port: number): Promise<{ uri: string; stop()
   });
   return {
     uri,
+    pid: child.pid ?? 0,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
@@ -103,17 +128,25 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** CPU seconds used so far by a process and all its descendants (a cluster's workers too). */
-export function cpuSeconds(pid: number): number {
-  let ticks: number;
+/** CPU seconds from a /proc stat file: fields 14 and 15 (utime, stime), after the name. */
+function statSeconds(path: string): number {
   try {
-    // Fields 14 and 15 (utime, stime) follow the command name in parentheses.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    ticks = Number(fields[11]) + Number(fields[12]);
+    const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by a process and all its descendants (a cluster's workers too). */
+export function cpuSeconds(pid: number): number {
   return (
-    ticks / TICKS_PER_SECOND + childrenOf(pid).reduce((sum, child) => sum + cpuSeconds(child), 0)
+    statSeconds(`/proc/${pid}/stat`) +
+    childrenOf(pid).reduce((sum, child) => sum + cpuSeconds(child), 0)
   );
+}
+
+/** CPU seconds used so far by a process's main thread alone (a Node server's event loop). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
