@@ -10,6 +10,27 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+// Every process started here, so that none outlives a benchmark that fails half-way (one left
+// stopped by freeze() included); a run that reaches its end has stopped each gracefully already.
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) {
+    for (const pid of familyOf(child.pid ?? 0).reverse()) {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+});
+
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
 /** A process and all its descendants (a cluster's workers too), parents first. */
 function familyOf(pid: number): number[] {
   return [pid, ...childrenOf(pid).flatMap(familyOf)];
@@ -70,10 +91,12 @@ export async function startServer(options: {
   probePath: string;
 }): Promise<Running> {
   const devNull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, options.args, {
-    env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(options.port) },
-    stdio: ['ignore', devNull, 'inherit'],
-  });
+  const child = track(
+    spawn(process.execPath, options.args, {
+      env: { PATH: process.env.PATH ?? '', ...options.env, PORT: String(options.port) },
+      stdio: ['ignore', devNull, 'inherit'],
+    }),
+  );
   const url = `http://127.0.0.1:${options.port}`;
   await waitUntilAnswering(`${url}${options.probePath}`, child);
   return {
@@ -93,10 +116,12 @@ export async function startServer(options: {
 export async function startDatabase(
   port: number,
 ): Promise<{ uri: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    ['packages/embedded-mongo/dist/cli.js', '--mode', 'wire', '--port', String(port)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const child = track(
+    spawn(
+      process.execPath,
+      ['packages/embedded-mongo/dist/cli.js', '--mode', 'wire', '--port', String(port)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    ),
   );
   const uri = await new Promise<string>((resolve, reject) => {
     child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
