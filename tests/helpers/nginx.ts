@@ -42,6 +42,9 @@ http {
   upstream keycard {
     ${upstreams.map((upstream) => `server 127.0.0.1:${upstream};`).join('\n    ')}
     keepalive 16;
+    # Below Node's keep-alive timeout (5 s): a connection nginx reuses just as the instance
+    # closes it would cost that request a 502, and a POST is never retried elsewhere.
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${port};
