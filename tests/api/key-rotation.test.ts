@@ -1,20 +1,11 @@
 import jwt from 'jsonwebtoken';
 import { keyIdOf } from '../../src/core/tokens';
-import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
+import { appsClosedAfterAll, bearer, createUser, request } from '../helpers/test-app';
 
 const OLD_SECRET = 'old-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz';
 const NEW_SECRET = 'new-signing-key-9876543210-zyxwvutsrqponmlkjihgfedcba';
 
-const apps: TestApp[] = [];
-afterAll(async () => {
-  for (const testApp of apps.reverse()) await testApp.close();
-});
-
-async function appWith(env: Record<string, string>, shareWith?: TestApp) {
-  const testApp = await createTestApp('key_rotation', env, { shareDatabaseWith: shareWith });
-  apps.push(testApp);
-  return testApp;
-}
+const appWith = appsClosedAfterAll('key_rotation');
 
 describe('signing key rotation', () => {
   it('tokens name their key by a kid derived from it, never the key, and are typed at+jwt', async () => {

@@ -1,4 +1,4 @@
-import { createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
+import { appsClosedAfterAll, createUser, request, type TestApp } from '../helpers/test-app';
 
 // What the login throttle leaves in MongoDB: one document per key (see core/failure-gate.ts).
 interface Gate {
@@ -11,17 +11,7 @@ interface Gate {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
-const apps: TestApp[] = [];
-
-async function appWith(env: Record<string, string>): Promise<TestApp> {
-  const testApp = await createTestApp('login_gates', env);
-  apps.push(testApp);
-  return testApp;
-}
-
-afterAll(async () => {
-  for (const testApp of apps.reverse()) await testApp.close();
-});
+const appWith = appsClosedAfterAll('login_gates');
 
 const login = (testApp: TestApp, email: string, password: string) =>
   request(testApp.app).post('/api/auth/login').send({ email, password });

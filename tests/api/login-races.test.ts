@@ -1,25 +1,15 @@
 import { KeycardError } from '../../src/core/errors';
 import { startSession } from '../../src/core/sessions';
 import {
+  appsClosedAfterAll,
   bearer,
-  createTestApp,
   createUser,
   request,
   type CreatedUser,
   type TestApp,
 } from '../helpers/test-app';
 
-const apps: TestApp[] = [];
-
-async function appWith(env: Record<string, string>): Promise<TestApp> {
-  const testApp = await createTestApp('login_races', env);
-  apps.push(testApp);
-  return testApp;
-}
-
-afterAll(async () => {
-  for (const testApp of apps) await testApp.close();
-});
+const appWith = appsClosedAfterAll('login_races');
 
 function login(testApp: TestApp, email: string, password: string) {
   return request(testApp.app).post('/api/auth/login').send({ email, password });

@@ -1,17 +1,7 @@
 import type { Response } from 'supertest';
-import { bearer, createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
+import { appsClosedAfterAll, bearer, createUser, request, type TestApp } from '../helpers/test-app';
 
-const apps: TestApp[] = [];
-
-async function appWith(env: Record<string, string>): Promise<TestApp> {
-  const testApp = await createTestApp('mail_limits', { TRUST_PROXY: 'loopback', ...env });
-  apps.push(testApp);
-  return testApp;
-}
-
-afterAll(async () => {
-  for (const testApp of apps) await testApp.close();
-});
+const appWith = appsClosedAfterAll('mail_limits', { TRUST_PROXY: 'loopback' });
 
 function forgot(testApp: TestApp, email: string, ip = '203.0.113.1') {
   return request(testApp.app)

@@ -1,17 +1,7 @@
 import type { Response } from 'supertest';
-import { createTestApp, createUser, request, type TestApp } from '../helpers/test-app';
+import { appsClosedAfterAll, createUser, request, type TestApp } from '../helpers/test-app';
 
-const apps: TestApp[] = [];
-
-async function appWith(env: Record<string, string>, shareWith?: TestApp): Promise<TestApp> {
-  const testApp = await createTestApp('rate_limits', env, { shareDatabaseWith: shareWith });
-  apps.push(testApp);
-  return testApp;
-}
-
-afterAll(async () => {
-  for (const testApp of apps.reverse()) await testApp.close();
-});
+const appWith = appsClosedAfterAll('rate_limits');
 
 function login(testApp: TestApp, email: string, password: string, forwardedFor?: string) {
   const call = request(testApp.app).post('/api/auth/login');

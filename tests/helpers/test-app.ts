@@ -92,6 +92,27 @@ function withDatabase(uri: string, dbName: string): string {
 
 let userCounter = 0;
 
+/**
+ * `appWith(env, shareWith?)` for one test file: each app on the `label` database (or sharing
+ * another app's), `defaults` under the env it is given, and every app closed after the file's
+ * tests, the last made first (one sharing another's database closes before it).
+ */
+export function appsClosedAfterAll(label: string, defaults: Record<string, string> = {}) {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const testApp of apps.reverse()) await testApp.close();
+  });
+  return async (env: Record<string, string> = {}, shareWith?: TestApp): Promise<TestApp> => {
+    const testApp = await createTestApp(
+      label,
+      { ...defaults, ...env },
+      { shareDatabaseWith: shareWith },
+    );
+    apps.push(testApp);
+    return testApp;
+  };
+}
+
 export interface CreatedUser {
   user: UserDocument;
   password: string;
