@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { mongo } from 'mongoose';
 import {
   loginGateCollection,
   type LoginGateModel,
@@ -31,8 +32,18 @@ export type Outcome = 'failure' | 'success' | 'aborted';
  */
 export interface FailureGate {
   admit(key: string): Promise<Admission>;
-  /** Returns true when this failure started a block. */
-  release(key: string, checkId: string, outcome: Outcome): Promise<boolean>;
+  /** Counts a wrong password and gives the check's place back; true when it started a block. */
+  fail(key: string, checkId: string): Promise<boolean>;
+  /**
+   * The write that gives a check's place back after a right password (which also ends the
+   * key's failures, where they block) or none: the throttle sends those of all the gates of
+   * an attempt as one command.
+   */
+  leave(
+    key: string,
+    checkId: string,
+    outcome: Exclude<Outcome, 'failure'>,
+  ): mongo.AnyBulkWriteOperation<LoginGateRecord>;
   /** Forgets the failures and blocks of one key, or of every key that starts with a prefix. */
   forget(keys: { exact: string } | { startingWith: string }): Promise<void>;
 }
@@ -159,27 +170,25 @@ export function createFailureGate(
         return { kind: 'busy' };
       }),
 
-    release: (key, checkId, outcome) =>
+    fail: (key, checkId) =>
       withLimiterStore(async () => {
-        const _id = idOf(key);
-        if (outcome === 'failure') {
-          const now = Date.now();
-          const gate = await collection.findOneAndUpdate(
-            { _id },
-            [current(now), ...failureStages(checkId, now), expiry(now)],
-            { upsert: true, returnDocument: 'after' },
-          );
-          return options.blocks && gate?.failures === setting.max;
-        }
-        const leave = { $pull: { inFlight: { id: checkId } } };
-        await collection.updateOne(
-          { _id },
-          outcome === 'success' && options.blocks
-            ? { ...leave, $set: { failures: 0, blocks: 0 } }
-            : leave,
+        const now = Date.now();
+        const gate = await collection.findOneAndUpdate(
+          { _id: idOf(key) },
+          [current(now), ...failureStages(checkId, now), expiry(now)],
+          { upsert: true, returnDocument: 'after' },
         );
-        return false;
+        return options.blocks && gate?.failures === setting.max;
       }),
+
+    leave(key, checkId, outcome) {
+      const leave = { $pull: { inFlight: { id: checkId } } };
+      const update =
+        outcome === 'success' && options.blocks
+          ? { ...leave, $set: { failures: 0, blocks: 0 } }
+          : leave;
+      return { updateOne: { filter: { _id: idOf(key) }, update } };
+    },
 
     forget: (keys) =>
       withLimiterStore(async () => {

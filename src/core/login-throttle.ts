@@ -1,7 +1,7 @@
-import type { LoginGateModel } from '../models/login-gate';
+import { loginGateCollection, type LoginGateModel } from '../models/login-gate';
 import type { RateLimitState } from './errors';
 import { createFailureGate, type FailureGate, type Outcome } from './failure-gate';
-import type { LimitSetting } from './rate-limiter';
+import { withLimiterStore, type LimitSetting } from './rate-limiter';
 
 // How long a check waits for the checks ahead of it (same email and client) to finish before
 // it gives up with a 429. Longer than a hash queued behind the longest allowed queue.
@@ -23,9 +23,16 @@ export interface AttemptSubject {
   deviceId?: string;
 }
 
+/** A gate that let a check in, and the place it holds there. */
+interface HeldGate {
+  gate: FailureGate;
+  key: string;
+  checkId: string;
+}
+
 /** A password check let in; it must report its outcome exactly once. */
 export interface PasswordAttempt {
-  gates: readonly { gate: FailureGate; key: string; checkId: string }[];
+  gates: readonly HeldGate[];
 }
 
 type GateKey = { gate: FailureGate; key: string };
@@ -74,6 +81,7 @@ export function createLoginThrottle(gateModel: LoginGateModel, limits: LoginLimi
   const emails = createFailureGate(gateModel, 'email', limits.failuresPerEmail, {
     blocks: false,
   });
+  const collection = loginGateCollection(gateModel);
 
   function gatesOf(subject: AttemptSubject): GateKey[] {
     if (subject.deviceId) return [{ gate: devices, key: `${subject.email}|${subject.deviceId}` }];
@@ -81,6 +89,13 @@ export function createLoginThrottle(gateModel: LoginGateModel, limits: LoginLimi
       { gate: pairs, key: `${subject.email}|${subject.clientKey}` },
       { gate: emails, key: subject.email },
     ];
+  }
+
+  /** Gives back the places of a check that needed no counting, in one command for all gates. */
+  async function leaveAll(held: readonly HeldGate[], outcome: Exclude<Outcome, 'failure'>) {
+    if (held.length === 0) return;
+    const writes = held.map(({ gate, key, checkId }) => gate.leave(key, checkId, outcome));
+    await withLimiterStore(() => collection.bulkWrite(writes, { ordered: false }));
   }
 
   /** Asks every gate at once; if any says no, the ones that said yes are released. */
@@ -91,7 +106,7 @@ export function createLoginThrottle(gateModel: LoginGateModel, limits: LoginLimi
       return admission?.kind === 'admitted' ? [{ ...gate, checkId: admission.checkId }] : [];
     });
     if (held.length === gates.length) return { allowed: true, attempt: { gates: held } };
-    await Promise.all(held.map(({ gate, key, checkId }) => gate.release(key, checkId, 'aborted')));
+    await leaveAll(held, 'aborted');
     const refused = admissions.find((admission) => admission.kind === 'refused');
     return refused?.kind === 'refused' ? { allowed: false, state: refused.state } : 'busy';
   }
@@ -111,8 +126,12 @@ export function createLoginThrottle(gateModel: LoginGateModel, limits: LoginLimi
     },
 
     async finishAttempt(attempt, outcome) {
+      if (outcome !== 'failure') {
+        await leaveAll(attempt.gates, outcome);
+        return false;
+      }
       const blocked = await Promise.all(
-        attempt.gates.map(({ gate, key, checkId }) => gate.release(key, checkId, outcome)),
+        attempt.gates.map(({ gate, key, checkId }) => gate.fail(key, checkId)),
       );
       return blocked.some(Boolean);
     },
