@@ -35,6 +35,8 @@ export async function createTestApp(
     mailTransport?: MailTransport;
     /** Where a development server would show logged mail in plain words. */
     terminal?: (text: string) => void;
+    /** The driver emits commandStarted for every command (on a database of the app's own). */
+    monitorCommands?: boolean;
   } = {},
 ): Promise<TestApp> {
   const { uri, dbName } = testDatabase(label);
@@ -55,7 +57,7 @@ export async function createTestApp(
   });
   const connection =
     shared?.connection.useDb(shared.connection.name, { useCache: false }) ??
-    (await connectDatabase(withDatabase(uri, dbName)));
+    (await connectDatabase(withDatabase(uri, dbName, options.monitorCommands)));
   const logLines = options.logLines;
   const logger = createLogger({
     level: logLines ? 'info' : config.logLevel,
@@ -84,9 +86,10 @@ export async function createTestApp(
   };
 }
 
-function withDatabase(uri: string, dbName: string): string {
+function withDatabase(uri: string, dbName: string, monitorCommands = false): string {
   const url = new URL(uri);
   url.pathname = `/${dbName}`;
+  if (monitorCommands) url.searchParams.set('monitorCommands', 'true');
   return url.toString();
 }
 
