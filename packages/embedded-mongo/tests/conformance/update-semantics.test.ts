@@ -128,6 +128,18 @@ describe('operator updates', () => {
       { items: [{ sku: 'b', qty: 2 }] },
     ],
     [
+      '$pull with a document removes embedded documents with more fields, not other values',
+      { inFlight: [{ id: 'a', until: 1 }, 'a', { id: 'b', until: 2 }, { id: 'a' }] },
+      { $pull: { inFlight: { id: 'a' } } },
+      { inFlight: ['a', { id: 'b', until: 2 }] },
+    ],
+    [
+      '$pull with a document compares ObjectIds by value',
+      { refs: [{ to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') }, { to: 'x' }] },
+      { $pull: { refs: { to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') } } },
+      { refs: [{ to: 'x' }] },
+    ],
+    [
       '$pullAll removes every listed value',
       { list: [1, 2, 3, 1] },
       { $pullAll: { list: [1, 3] } },
@@ -186,6 +198,19 @@ describe('operator updates', () => {
 
     expect(result).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
     expect(await collection.findOne({ _id: 'doc' }, { projection: { _id: 0 } })).toEqual(expected);
+  });
+
+  it('a $pull that matches no element modifies nothing', async () => {
+    const collection = freshCollection<{ _id: string; inFlight: { id: string }[] }>();
+    await collection.insertOne({ _id: 'doc', inFlight: [{ id: 'a' }] });
+
+    const result = await collection.updateOne({ _id: 'doc' }, { $pull: { inFlight: { id: 'b' } } });
+
+    expect(result).toMatchObject({ matchedCount: 1, modifiedCount: 0 });
+    expect(await collection.findOne({ _id: 'doc' })).toEqual({
+      _id: 'doc',
+      inFlight: [{ id: 'a' }],
+    });
   });
 
   it('$currentDate sets the server time as a Date', async () => {
