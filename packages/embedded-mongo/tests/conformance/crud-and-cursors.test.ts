@@ -205,6 +205,9 @@ describe('find', () => {
   const filters: [string, Filter<Person>, string[]][] = [
     ['equality on a field', { name: 'Bob' }, ['bob']],
     ['equality is case-sensitive', { name: 'Dee' }, []],
+    ['equality on _id', { _id: 'bob' }, ['bob']],
+    ['several equalities must all hold', { 'address.city': 'Oslo', tags: 'ops' }, ['ann']],
+    ['a string never equals a number', { age: '25' } as Document, []],
     ['$gt on numbers', { age: { $gt: 30 } }, ['ann', 'eve']],
     ['$gte and $lt together', { age: { $gte: 25, $lt: 42 } }, ['ann', 'bob']],
     [

@@ -43,7 +43,7 @@ function equalsAny(candidates: unknown[], expected: unknown): boolean {
   return candidates.some((candidate) => bsonEquals(candidate, expected));
 }
 
-function equalityPredicate(selector: string, expected: unknown): Predicate {
+export function equalityPredicate(selector: string, expected: unknown): Predicate {
   return (document) => equalsAny(candidatesOf(selector, document), expected);
 }
 

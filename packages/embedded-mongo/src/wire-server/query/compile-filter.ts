@@ -1,7 +1,8 @@
+import { ObjectId } from 'bson';
 import { Query } from 'mingo/query';
-import { isDocument, promoteNumbers } from '../bson-values';
+import { isDocument, promoteNumbers, type BsonDocument } from '../bson-values';
 import { CommandError } from '../errors';
-import type { Predicate } from './bson-query-operators';
+import { equalityPredicate, type Predicate } from './bson-query-operators';
 import { mingoOptions } from './mingo-context';
 import { translateMingoError } from './mingo-errors';
 
@@ -13,10 +14,27 @@ function usesExpressions(filter: unknown): boolean {
   );
 }
 
+/**
+ * A filter that only asks fields to equal strings or ObjectIds (by _id, by email, by key: most
+ * filters drivers send) gets the predicates mingo would build for it (its $eq is ours), without
+ * a mingo Query: making one copies every operator table of the context.
+ */
+export function plainEqualities(filter: BsonDocument): Predicate | undefined {
+  const predicates: Predicate[] = [];
+  for (const [field, value] of Object.entries(filter)) {
+    if (field.startsWith('$')) return undefined;
+    if (typeof value !== 'string' && !(value instanceof ObjectId)) return undefined;
+    predicates.push(equalityPredicate(field, value));
+  }
+  return (document) => predicates.every((matches) => matches(document));
+}
+
 export function compileFilter(filter: unknown): Predicate {
   if (filter === undefined || filter === null) return () => true;
   if (!isDocument(filter)) throw new CommandError('TypeMismatch', 'filter must be an object');
   if (Object.keys(filter).length === 0) return () => true;
+  const equalities = plainEqualities(filter);
+  if (equalities) return equalities;
   try {
     const query = new Query(promoteNumbers(filter), mingoOptions());
     // $expr evaluates mingo expressions, which need plain JS numbers in the document too.

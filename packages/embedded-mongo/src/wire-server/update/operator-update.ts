@@ -5,13 +5,16 @@ import {
   cloneValue,
   isDocument,
   isNumeric,
+  ownField,
   promoteNumbers,
+  setOwnField,
   withIdFirst,
   type BsonDocument,
 } from '../bson-values';
 import { formatKeyValue } from '../duplicate-key-error';
 import { CommandError } from '../errors';
 import { setAtPath, splitFieldPath, unsetAtPath, valueAtPath, valuesAtPath } from '../field-path';
+import { plainEqualities } from '../query/compile-filter';
 import { mingoOptions } from '../query/mingo-context';
 import { arithmetic, extremum } from './numeric-update';
 import { concretePaths, resolvePositionalPaths } from './positional-paths';
@@ -84,17 +87,34 @@ function applyIdUpdates(document: BsonDocument, updates: FieldUpdate[]): FieldUp
   return updates.filter((update) => !(update.path === '_id' && update.modifier === '$set'));
 }
 
+/**
+ * $pull by plain equalities from an array in a top-level field (`{ $pull: { inFlight: { id } } }`):
+ * mingo's $pull tests each element against the same predicates. Returns false for anything
+ * else, which mingo's updater does.
+ */
+function pulledByEqualities(document: BsonDocument, path: string, operand: unknown): boolean {
+  if (path.includes('.') || path.includes('$') || !isDocument(operand)) return false;
+  const elements = ownField(document, path);
+  const matches = plainEqualities(operand);
+  if (!Array.isArray(elements) || !matches) return false;
+  const kept = elements.filter((element) => !matches(element as BsonDocument));
+  if (kept.length !== elements.length) setOwnField(document, path, kept);
+  return true;
+}
+
 function applyModifier(
   document: BsonDocument,
   { modifier, path, operand }: FieldUpdate,
   arrayFilters: BsonDocument[] | undefined,
 ): void {
-  // $set and $unset on plain paths (what Mongoose's save() sends) are done here: cheaper than
-  // a trip through mingo's updater, which rebuilds its operator tables on every call.
+  // $set and $unset on plain paths (what Mongoose's save() sends) and the commonest $pull are
+  // done here: cheaper than a trip through mingo's updater, which rebuilds its operator tables
+  // on every call.
   if (!path.includes('$')) {
     if (modifier === '$set') return setAtPath(document, path, operand);
     if (modifier === '$unset') return unsetAtPath(document, path);
   }
+  if (modifier === '$pull' && pulledByEqualities(document, path, operand)) return;
   applyOperators(document, { [modifier]: { [path]: operand } }, arrayFilters, undefined, {
     cloneMode: 'copy',
     queryOptions: mingoOptions(),
