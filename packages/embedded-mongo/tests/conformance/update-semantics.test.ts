@@ -134,6 +134,12 @@ describe('operator updates', () => {
       { inFlight: ['a', { id: 'b', until: 2 }] },
     ],
     [
+      '$pull with an empty document removes every embedded document and nothing else',
+      { list: [{ a: 1 }, 2, 'x', {}] },
+      { $pull: { list: {} } },
+      { list: [2, 'x'] },
+    ],
+    [
       '$pull with a document compares ObjectIds by value',
       { refs: [{ to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') }, { to: 'x' }] },
       { $pull: { refs: { to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') } } },

@@ -88,16 +88,17 @@ function applyIdUpdates(document: BsonDocument, updates: FieldUpdate[]): FieldUp
 }
 
 /**
- * $pull by plain equalities from an array in a top-level field (`{ $pull: { inFlight: { id } } }`):
- * mingo's $pull tests each element against the same predicates. Returns false for anything
- * else, which mingo's updater does.
+ * $pull by plain equalities from an array in a top-level field (`{ $pull: { inFlight: { id } } }`),
+ * with the predicates mingo's $pull would test. As in mongod, a condition written as a document
+ * only ever matches elements that are documents. Returns false for anything else, which mingo's
+ * updater does.
  */
 function pulledByEqualities(document: BsonDocument, path: string, operand: unknown): boolean {
   if (path.includes('.') || path.includes('$') || !isDocument(operand)) return false;
   const elements = ownField(document, path);
   const matches = plainEqualities(operand);
   if (!Array.isArray(elements) || !matches) return false;
-  const kept = elements.filter((element) => !matches(element as BsonDocument));
+  const kept = elements.filter((element) => !(isDocument(element) && matches(element)));
   if (kept.length !== elements.length) setOwnField(document, path, kept);
   return true;
 }
