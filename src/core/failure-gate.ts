@@ -182,11 +182,11 @@ export function createFailureGate(
       }),
 
     leave(key, checkId, outcome) {
-      const leave = { $pull: { inFlight: { id: checkId } } };
+      const pull = { $pull: { inFlight: { id: checkId } } };
       const update =
         outcome === 'success' && options.blocks
-          ? { ...leave, $set: { failures: 0, blocks: 0 } }
-          : leave;
+          ? { ...pull, $set: { failures: 0, blocks: 0 } }
+          : pull;
       return { updateOne: { filter: { _id: idOf(key) }, update } };
     },
 
