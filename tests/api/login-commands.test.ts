@@ -30,16 +30,18 @@ async function commandsDuring(work: () => Promise<unknown>): Promise<string[]> {
   return seen.sort();
 }
 
+/** The commands of one login by `email` with `password`, which must answer `status`. */
+function commandsOfLogin(email: string, password: string, status: number): Promise<string[]> {
+  return commandsDuring(async () => {
+    const response = await request(testApp.app).post('/api/auth/login').send({ email, password });
+    expect(response.status).toBe(status);
+  });
+}
+
 describe('the database commands of a login', () => {
   it('are the seven the README lists: the outcomes of both gates go back in one command', async () => {
     const owner = await createUser(testApp);
-    const commands = await commandsDuring(async () => {
-      const response = await request(testApp.app)
-        .post('/api/auth/login')
-        .send({ email: owner.user.email, password: owner.password });
-      expect(response.status).toBe(200);
-    });
-    expect(commands).toEqual([
+    expect(await commandsOfLogin(owner.user.email, owner.password, 200)).toEqual([
       'find users',
       'find users',
       'findAndModify login_gates',
@@ -52,13 +54,7 @@ describe('the database commands of a login', () => {
 
   it('count a wrong password in each gate with one command of its own', async () => {
     const owner = await createUser(testApp);
-    const commands = await commandsDuring(async () => {
-      const response = await request(testApp.app)
-        .post('/api/auth/login')
-        .send({ email: owner.user.email, password: 'not the password' });
-      expect(response.status).toBe(401);
-    });
-    expect(commands).toEqual([
+    expect(await commandsOfLogin(owner.user.email, 'not the password', 401)).toEqual([
       'find users',
       'findAndModify login_gates',
       'findAndModify login_gates',
