@@ -31,17 +31,25 @@ const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0)
  * even when it does nothing but hash: with every core busy each hash takes longer.
  */
 export function createHashClock(password: string, cost: number) {
-  const hash = bcrypt.hashSync(password, cost);
-  const threads = Array.from({ length: availableParallelism() }, () => {
-    const thread = new Worker(THREAD_SOURCE, {
-      eval: true,
-      workerData: { bcryptPath: require.resolve('bcryptjs') },
-    });
-    thread.unref();
-    return thread;
-  });
+  // Made at the first measurement: a run without login rows hashes nothing and starts no thread.
+  let started: { hash: string; threads: Worker[] } | undefined;
 
-  function timeOn(thread: Worker): Promise<number> {
+  function start() {
+    started ??= {
+      hash: bcrypt.hashSync(password, cost),
+      threads: Array.from({ length: availableParallelism() }, () => {
+        const thread = new Worker(THREAD_SOURCE, {
+          eval: true,
+          workerData: { bcryptPath: require.resolve('bcryptjs') },
+        });
+        thread.unref();
+        return thread;
+      }),
+    };
+    return started;
+  }
+
+  function timeOn(thread: Worker, hash: string): Promise<number> {
     return new Promise((resolve, reject) => {
       thread.once('message', resolve);
       thread.once('error', reject);
@@ -51,12 +59,13 @@ export function createHashClock(password: string, cost: number) {
 
   return {
     async measure(): Promise<HashTimes> {
-      const together = mean(await Promise.all(threads.map(timeOn)));
-      const alone = await timeOn(threads[0] as Worker);
+      const { hash, threads } = start();
+      const together = mean(await Promise.all(threads.map((thread) => timeOn(thread, hash))));
+      const alone = await timeOn(threads[0] as Worker, hash);
       return { together, alone };
     },
     async close(): Promise<void> {
-      await Promise.all(threads.map((thread) => thread.terminate()));
+      await Promise.all((started?.threads ?? []).map((thread) => thread.terminate()));
     },
   };
 }
