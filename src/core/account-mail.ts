@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { MailTemplateName } from '../models/mail-outbox';
 import type { TokenSpec } from './account-tokens';
 import type { CoreDeps } from './deps';
+import { cleanUpAfter } from './failure-cleanup';
 import type { MailRequest } from './mail/outbox';
 import { describeDuration } from './mail/templates';
 
@@ -37,7 +38,7 @@ export async function mailToken(deps: MailDeps, spec: TokenSpec, mail: TokenMail
     await deps.outbox.enqueue({ ...requestOf(deps, spec, mail, token), userId: spec.userId });
   } catch (error) {
     // A token whose mail was never queued must not be left behind.
-    await deps.accountTokens.revoke(spec.userId, [spec.purpose]).catch(() => undefined);
+    await cleanUpAfter(error, () => deps.accountTokens.revoke(spec.userId, [spec.purpose]));
     throw error;
   }
 }

@@ -3,6 +3,7 @@ import { mailDecoy, mailToken, sendPasswordChangedNotice, type TokenMail } from 
 import type { Caller } from './audit';
 import type { CoreDeps } from './deps';
 import { KeycardError } from './errors';
+import { cleanUpAfter } from './failure-cleanup';
 import { consumePoint } from './rate-limiter';
 import { endAllSessions } from './sessions';
 
@@ -60,7 +61,7 @@ export function createRecoveryService(deps: CoreDeps): RecoveryService {
         await user.save();
       } catch (error) {
         // Nothing changed: the link may be used again.
-        await accountTokens.release(claimed).catch(() => undefined);
+        await cleanUpAfter(error, () => accountTokens.release(claimed));
         throw error;
       }
       // Every session ends, and a login that checked the old password in flight is born dead.

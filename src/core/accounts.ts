@@ -8,6 +8,7 @@ import type { LoginInput, RegisterInput } from './credentials';
 import { checkCurrentPassword, passwordMatches } from './current-password';
 import type { CoreDeps } from './deps';
 import { InvalidCredentialsError, KeycardError } from './errors';
+import { cleanUpAfter } from './failure-cleanup';
 import type { PasswordHasher } from './password-hasher';
 import { throttledPasswordCheck } from './password-check';
 import { toPublicUser, type PublicUser } from './public-user';
@@ -94,9 +95,13 @@ export function createAccountService(deps: CoreDeps): AccountService {
       return signIn(tokens, user, issued, deviceTokens.issue(user.email));
     } catch (error) {
       // A failed request writes nothing: no account left behind without its first session.
-      await revokeAllSessions(deps, user._id).catch(() => undefined);
-      await deps.accountTokens.revoke(user._id, ['email_verification']).catch(() => undefined);
-      await users.deleteOne({ _id: user._id });
+      await cleanUpAfter(error, () =>
+        Promise.all([
+          revokeAllSessions(deps, user._id),
+          deps.accountTokens.revoke(user._id, ['email_verification']),
+          users.deleteOne({ _id: user._id }),
+        ]),
+      );
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import type { Caller } from './audit';
 import { InvalidCredentialsError, RateLimitedError } from './errors';
+import { cleanUpAfter } from './failure-cleanup';
 import type { LoginThrottle } from './login-throttle';
 
 /**
@@ -29,8 +30,8 @@ export async function throttledPasswordCheck<T, R>(
         caller.audit('lockout', { email });
       }
     } else {
-      // Reporting must not hide the error that ended the check.
-      await throttle.finishAttempt(verdict.attempt, 'aborted').catch(() => undefined);
+      // A report lost with the database leaves a place that lapses by itself.
+      await cleanUpAfter(error, () => throttle.finishAttempt(verdict.attempt, 'aborted'));
     }
     throw error;
   }
