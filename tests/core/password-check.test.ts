@@ -46,6 +46,17 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
+/** A check that dies with `failure` after the throttle let it in. */
+function dyingCheck(throttle: LoginThrottle, failure: Error): Promise<string> {
+  return throttledPasswordCheck(
+    throttle,
+    { email: 'a@example.com' },
+    caller,
+    () => Promise.reject(failure),
+    async () => 'unused',
+  );
+}
+
 const databaseErrors: [string, Error][] = [
   ['from the driver', new mongoose.mongo.MongoNetworkError('connection closed')],
   ['from the limiter store', new KeycardError('database_unavailable')],
@@ -56,13 +67,7 @@ describe('throttledPasswordCheck, when the check dies', () => {
     'answers with a database error %s without waiting for the aborted report',
     async (_where, failure) => {
       const { throttle, reports, settle } = slowThrottle();
-      const result = throttledPasswordCheck(
-        throttle,
-        { email: 'a@example.com' },
-        caller,
-        () => Promise.reject(failure),
-        async () => 'unused',
-      );
+      const result = dyingCheck(throttle, failure);
       expect(await isSettled(result)).toBe(true);
       await expect(result).rejects.toBe(failure);
       expect(reports).toEqual(['aborted']);
@@ -73,13 +78,7 @@ describe('throttledPasswordCheck, when the check dies', () => {
   it('waits for the aborted report after any other error, so the place is free at the answer', async () => {
     const { throttle, reports, settle } = slowThrottle();
     const failure = new Error('worker stopped');
-    const result = throttledPasswordCheck(
-      throttle,
-      { email: 'a@example.com' },
-      caller,
-      () => Promise.reject(failure),
-      async () => 'unused',
-    );
+    const result = dyingCheck(throttle, failure);
     expect(await isSettled(result)).toBe(false);
     expect(reports).toEqual(['aborted']);
     settle();
@@ -93,14 +92,6 @@ describe('throttledPasswordCheck, when the check dies', () => {
       finishAttempt: () => Promise.reject(new KeycardError('database_unavailable')),
       clearEmail: async () => undefined,
     };
-    await expect(
-      throttledPasswordCheck(
-        throttle,
-        { email: 'a@example.com' },
-        caller,
-        () => Promise.reject(failure),
-        async () => 'unused',
-      ),
-    ).rejects.toBe(failure);
+    await expect(dyingCheck(throttle, failure)).rejects.toBe(failure);
   });
 });
