@@ -57,3 +57,20 @@ describe('the layers of src/', () => {
     expect(imports.length).toBeGreaterThan(100);
   });
 });
+
+describe('what src/ loads', () => {
+  // A value import would load the embedded database, its query engine and
+  // mongodb-memory-server in every process given MONGO_URI too, a cluster's workers included.
+  it('loads the embedded database only where it starts one', () => {
+    const imports = sourceFiles(srcRoot).flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /^import\s+(type\s)?[^;]*?from\s+'@keycard\/embedded-mongo'/gms,
+        ),
+      ].map((match) => `${relative(srcRoot, file)}: ${match[1] ? 'types' : 'values'}`),
+    );
+    expect(imports).toEqual(['server.ts: types']);
+    const server = readFileSync(join(srcRoot, 'server.ts'), 'utf8');
+    expect(server.match(/await import\('@keycard\/embedded-mongo'\)/g)).toHaveLength(1);
+  });
+});
