@@ -79,10 +79,15 @@ describe('wire server', () => {
   it('finds by a unique key through the hash index as fast at 20,000 documents as at 10', async () => {
     const users = client.db('speed').collection('users');
     await users.createIndex({ email: 1 }, { unique: true });
+    // The fastest of three rounds: a pause of a busy machine slows one round, a scan every one.
     const timeLookups = async () => {
-      const started = performance.now();
-      for (let index = 0; index < 200; index++) await users.findOne({ email: 'user-5@x.test' });
-      return performance.now() - started;
+      const rounds: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const started = performance.now();
+        for (let index = 0; index < 200; index++) await users.findOne({ email: 'user-5@x.test' });
+        rounds.push(performance.now() - started);
+      }
+      return Math.min(...rounds);
     };
     await users.insertMany(
       Array.from({ length: 10 }, (_, index) => ({ email: `user-${index}@x.test` })),
