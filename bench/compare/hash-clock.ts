@@ -1,5 +1,6 @@
 // The login ceiling's hash time: how long one bcrypt comparison takes on this machine while
 // every core compares at once, as every core does at the ceiling.
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
@@ -49,12 +50,12 @@ export function createHashClock(password: string, cost: number) {
     return started;
   }
 
-  function timeOn(thread: Worker, hash: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      thread.once('message', resolve);
-      thread.once('error', reject);
-      thread.postMessage({ password, hash, rounds: ROUNDS });
-    });
+  async function timeOn(thread: Worker, hash: string): Promise<number> {
+    // events.once also rejects on 'error', and removes both listeners either way.
+    const answered = once(thread, 'message');
+    thread.postMessage({ password, hash, rounds: ROUNDS });
+    const [ms] = (await answered) as [number];
+    return ms;
   }
 
   return {
