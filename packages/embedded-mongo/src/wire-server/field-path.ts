@@ -57,9 +57,6 @@ export function valuesAtPath(value: unknown, path: readonly string[]): unknown[]
  * agree within one filter. mingo refuses "__proto__" in a selector.
  */
 export function queryValueAt(document: BsonDocument, selector: string): unknown {
-  // Only a document has fields. mingo's resolve returns a string or a number whole for any
-  // path, so { $pull: { list: { id: 'a' } } } would take the element 'a' for a match.
-  if (!isDocument(document)) return undefined;
   return resolve(document, selector, { unwrapArray: true });
 }
 

@@ -230,6 +230,21 @@ describe('find', () => {
       { items: { $elemMatch: { sku: 'b', qty: { $gt: 2 } } } },
       ['bob'],
     ],
+    [
+      '$elemMatch about fields never takes a string for a document without them',
+      { tags: { $elemMatch: { missing: null } } } as Document,
+      [],
+    ],
+    [
+      '$elemMatch about fields never reads a field of a string as the string',
+      { tags: { $elemMatch: { missing: 'dev' } } } as Document,
+      [],
+    ],
+    [
+      '$elemMatch with operators tests the values',
+      { tags: { $elemMatch: { $in: ['ops'] } } },
+      ['ann', 'dee'],
+    ],
     ['$or', { $or: [{ name: 'Ann' }, { age: 25 }] }, ['ann', 'bob']],
     ['$and', { $and: [{ tags: 'dev' }, { tags: 'ops' }] }, ['dee']],
     ['$nor', { $nor: [{ tags: 'dev' }, { age: { $exists: false } }] }, ['ann', 'cid', 'eve']],

@@ -140,6 +140,24 @@ describe('operator updates', () => {
       { list: [2, 'x'] },
     ],
     [
+      '$pull with a document never removes a value that is not a document, even by a null field',
+      { list: ['a', 2, null, { id: 'b' }, {}] },
+      { $pull: { list: { id: null } } },
+      { list: ['a', 2, null, { id: 'b' }] },
+    ],
+    [
+      '$pull with a document of numbers and operators removes only embedded documents',
+      { list: [1, { n: 1 }, { n: 2, id: 'c' }, 'c', { n: 3, id: 'b' }] },
+      { $pull: { list: { n: { $lt: 3 }, id: { $ne: 'b' } } } },
+      { list: [1, 'c', { n: 3, id: 'b' }] },
+    ],
+    [
+      '$pull with a document on a dotted path through embedded documents',
+      { a: { list: ['x', { id: 'x' }, { id: 'y' }] } },
+      { $pull: { 'a.list': { id: 'x' } } },
+      { a: { list: ['x', { id: 'y' }] } },
+    ],
+    [
       '$pull with a document compares ObjectIds by value',
       { refs: [{ to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') }, { to: 'x' }] },
       { $pull: { refs: { to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') } } },

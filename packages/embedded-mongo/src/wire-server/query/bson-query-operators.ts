@@ -130,6 +130,29 @@ function allPredicate(selector: string, spec: unknown, options: Options): Predic
   return (document) => checks.length > 0 && checks.every((check) => check(document));
 }
 
+// Logical operators whose operands are whole conditions, so a criteria made of them is about
+// fields, not about the element's value.
+const LOGICAL = new Set(['$and', '$or', '$nor']);
+
+/**
+ * mongod's $elemMatch: criteria made of operators (`{ $gte: 80 }`) apply to every element,
+ * criteria about fields (`{ sku: 'b' }`) only to the elements that are documents. mingo's tests
+ * strings and numbers against fields too, and reads any field of a string as the string itself.
+ */
+function elemMatchPredicate(selector: string, criteria: unknown, options: Options): Predicate {
+  if (!isDocument(criteria)) throw badValue('$elemMatch needs an Object');
+  const keys = Object.keys(criteria);
+  const onValues = keys.length > 0 && keys.every((key) => key.startsWith('$') && !LOGICAL.has(key));
+  const query = new Query(onValues ? { value: criteria } : criteria, options);
+  const matches = onValues
+    ? (element: unknown) => query.test({ value: element })
+    : (element: unknown) => isDocument(element) && query.test(element);
+  return (document) => {
+    const value = queryValueAt(document, selector);
+    return Array.isArray(value) && value.some(matches);
+  };
+}
+
 export const bsonQueryOperators = {
   $eq: (selector: string, value: unknown) => equalityPredicate(selector, value),
   $ne: (selector: string, value: unknown) => {
@@ -149,4 +172,6 @@ export const bsonQueryOperators = {
   $mod: (selector: string, value: unknown) => modPredicate(selector, value),
   $all: (selector: string, value: unknown, options: Options) =>
     allPredicate(selector, value, options),
+  $elemMatch: (selector: string, value: unknown, options: Options) =>
+    elemMatchPredicate(selector, value, options),
 };

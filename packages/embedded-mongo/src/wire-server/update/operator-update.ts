@@ -14,7 +14,7 @@ import {
 import { formatKeyValue } from '../duplicate-key-error';
 import { CommandError } from '../errors';
 import { setAtPath, splitFieldPath, unsetAtPath, valueAtPath, valuesAtPath } from '../field-path';
-import { plainEqualities } from '../query/compile-filter';
+import { compileFilter } from '../query/compile-filter';
 import { mingoOptions } from '../query/mingo-context';
 import { arithmetic, extremum } from './numeric-update';
 import { concretePaths, resolvePositionalPaths } from './positional-paths';
@@ -88,18 +88,29 @@ function applyIdUpdates(document: BsonDocument, updates: FieldUpdate[]): FieldUp
 }
 
 /**
- * $pull by plain equalities from an array in a top-level field (`{ $pull: { inFlight: { id } } }`),
- * with the predicates mingo's $pull would test. As in mongod, a condition written as a document
- * only ever matches elements that are documents. Returns false for anything else, which mingo's
+ * $pull with a condition written as a document (`{ $pull: { inFlight: { id } } }`) from an array
+ * reached through documents only. As in mongod, such a condition only ever matches elements that
+ * are documents: mingo's $pull would test strings and numbers against it too, so that `{ id:
+ * null }` took every string for a document without the field. Returns false for anything else
+ * (conditions on the values themselves, positional paths, paths through arrays), which mingo's
  * updater does.
  */
-function pulledByEqualities(document: BsonDocument, path: string, operand: unknown): boolean {
-  if (path.includes('.') || path.includes('$') || !isDocument(operand)) return false;
-  const elements = ownField(document, path);
-  const matches = plainEqualities(operand);
-  if (!Array.isArray(elements) || !matches) return false;
+function pulledDocuments(document: BsonDocument, path: string, operand: unknown): boolean {
+  if (path.includes('$') || !isDocument(operand)) return false;
+  if (Object.keys(operand).some((key) => key.startsWith('$'))) return false;
+  const segments = path.split('.');
+  const field = segments.pop() as string;
+  let parent: unknown = document;
+  for (const segment of segments) {
+    if (!isDocument(parent)) return false;
+    parent = ownField(parent, segment);
+  }
+  if (!isDocument(parent)) return false;
+  const elements = ownField(parent, field);
+  if (!Array.isArray(elements)) return false;
+  const matches = compileFilter(operand);
   const kept = elements.filter((element) => !(isDocument(element) && matches(element)));
-  if (kept.length !== elements.length) setOwnField(document, path, kept);
+  if (kept.length !== elements.length) setOwnField(parent, field, kept);
   return true;
 }
 
@@ -108,14 +119,14 @@ function applyModifier(
   { modifier, path, operand }: FieldUpdate,
   arrayFilters: BsonDocument[] | undefined,
 ): void {
-  // $set and $unset on plain paths (what Mongoose's save() sends) and the commonest $pull are
+  // $set and $unset on plain paths (what Mongoose's save() sends) and $pull by a document are
   // done here: cheaper than a trip through mingo's updater, which rebuilds its operator tables
   // on every call.
   if (!path.includes('$')) {
     if (modifier === '$set') return setAtPath(document, path, operand);
     if (modifier === '$unset') return unsetAtPath(document, path);
   }
-  if (modifier === '$pull' && pulledByEqualities(document, path, operand)) return;
+  if (modifier === '$pull' && pulledDocuments(document, path, operand)) return;
   applyOperators(document, { [modifier]: { [path]: operand } }, arrayFilters, undefined, {
     cloneMode: 'copy',
     queryOptions: mingoOptions(),
