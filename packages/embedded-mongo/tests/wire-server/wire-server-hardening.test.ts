@@ -33,6 +33,29 @@ describe('wire server hardening', () => {
   });
 
   it.each([
+    ['a plain string', 'x'],
+    ['a number', 5],
+  ])(
+    'refuses a filter on a field named __proto__ (equal to %s) with BadValue, deleting nothing',
+    async (_label, value) => {
+      const collection = db.collection(`proto_filter_${String(value)}`);
+      await collection.insertMany([{ a: 1 }, { a: 2 }]);
+      const filter = { ['__proto__']: value } as Document;
+      // A write error carries no codeName: code 2 is BadValue.
+      const deleting = collection.deleteMany(filter);
+      await expect(deleting).rejects.toMatchObject({ code: 2 });
+      await expect(deleting).rejects.toThrow(
+        "Accessing __proto__ is not allowed in selector: '__proto__'.",
+      );
+      await expect(collection.find({ $or: [filter] }).toArray()).rejects.toMatchObject({
+        code: 2,
+        codeName: 'BadValue',
+      });
+      expect(await collection.countDocuments()).toBe(2);
+    },
+  );
+
+  it.each([
     ['a document _id', { _id: { a: 'x,"b":sy' } }, { _id: { a: 'x', b: 'y' } }, undefined],
     ['a compound key', { a: 'p\u0000sq', b: 'r' }, { a: 'p', b: 'q\u0000sr' }, { a: 1, b: 1 }],
     ['an array element', { t: ['a,sb'] }, { t: ['a', 'b'] }, { t: 1 }],

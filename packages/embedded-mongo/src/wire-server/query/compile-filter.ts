@@ -1,7 +1,7 @@
 import { ObjectId } from 'bson';
 import { Query } from 'mingo/query';
 import { isDocument, promoteNumbers, type BsonDocument } from '../bson-values';
-import { CommandError } from '../errors';
+import { badValue, CommandError } from '../errors';
 import { equalityPredicate, type Predicate } from './bson-query-operators';
 import { mingoOptions } from './mingo-context';
 import { translateMingoError } from './mingo-errors';
@@ -29,10 +29,27 @@ export function plainEqualities(filter: BsonDocument): Predicate | undefined {
   return (document) => predicates.every((matches) => matches(document));
 }
 
+/** The first field path in `filter`, at any depth, that goes through "__proto__". */
+function protoPath(filter: unknown): string | undefined {
+  if (Array.isArray(filter)) return filter.map(protoPath).find(Boolean);
+  if (!isDocument(filter)) return undefined;
+  for (const [key, value] of Object.entries(filter)) {
+    if (key.split('.').includes('__proto__')) return key;
+    const inside = protoPath(value);
+    if (inside) return inside;
+  }
+  return undefined;
+}
+
 export function compileFilter(filter: unknown): Predicate {
   if (filter === undefined || filter === null) return () => true;
   if (!isDocument(filter)) throw new CommandError('TypeMismatch', 'filter must be an object');
   if (Object.keys(filter).length === 0) return () => true;
+  // mingo reads paths with its own resolve, which refuses "__proto__" when a document is
+  // tested (an InternalError) or, as a plain key, drops it and so matches every document: a
+  // deleteMany would empty the collection. Refused here, before anything runs.
+  const refused = protoPath(filter);
+  if (refused) throw badValue(`Accessing __proto__ is not allowed in selector: '${refused}'.`);
   const equalities = plainEqualities(filter);
   if (equalities) return equalities;
   try {
