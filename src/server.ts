@@ -40,7 +40,7 @@ async function openDatabase(
   let embedded: EmbeddedMongo;
   try {
     // Loaded only here, so that a server given MONGO_URI (a cluster's worker too) never loads
-    // the embedded server and its query engine: half a second of start and 36 MB of memory.
+    // the embedded server and its query engine (about 15 MB of memory, and a slower start).
     const { startEmbeddedMongo } = await import('@keycard/embedded-mongo');
     embedded = await startEmbeddedMongo({
       mode: config.embeddedMongo,

@@ -65,7 +65,7 @@ describe('what src/ loads', () => {
     const imports = sourceFiles(srcRoot).flatMap((file) =>
       [
         ...readFileSync(file, 'utf8').matchAll(
-          /^import\s+(type\s)?[^;]*?from\s+'@keycard\/embedded-mongo'/gms,
+          /^(?:import|export)\s+(type\s)?(?:[^;']*?from\s+)?'@keycard\/embedded-mongo'/gms,
         ),
       ].map((match) => `${relative(srcRoot, file)}: ${match[1] ? 'types' : 'values'}`),
     );

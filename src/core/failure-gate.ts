@@ -71,7 +71,7 @@ function expiry(now: number): Stage {
 
 const wholeSeconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1000));
 
-// Long only as the sum of admit and release, which share one document and its rules.
+// Long only as the sum of admit, fail and leave, which share one document and its rules.
 export function createFailureGate(
   gates: LoginGateModel,
   name: string,

@@ -7,8 +7,9 @@ import type { LoginThrottle } from './login-throttle';
  * Runs a password check (login, or the current password of a password change) under the
  * login throttle: refused while locked out, and counted as a failure only when the password
  * was wrong; a check that dies for any other reason (a worker stopping, the database going
- * away) leaves nothing behind. `then` runs with the checked result while the throttle records
- * the success, so the two database waits overlap.
+ * away) gives its place back (see cleanUpAfter for when the answer waits for that). `then`
+ * runs with the checked result while the throttle records the success, so the two database
+ * waits overlap.
  */
 export async function throttledPasswordCheck<T, R>(
   throttle: LoginThrottle,

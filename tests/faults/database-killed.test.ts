@@ -153,8 +153,8 @@ describe('the database killed with SIGKILL under load', () => {
     // No hang, no crash, no HTML: what was not a success was a JSON 503 or an expected 401.
     const afterKill = answers.slice(killedAt);
     expect(afterKill.length).toBeGreaterThan(0);
-    // The 2 s bound is on the outage answers (server selection gives up after 1.5 s; 0.5 s for
-    // the round trip on a busy machine), counted from the kill for a request already in flight
+    // The README's 2 s (server selection gives up after 1.5 s), with 0.5 s more for a busy
+    // machine, bounds the outage answers, counted from the kill for a request already in flight
     // then (it may have waited for a bcrypt worker first); a success may wait longer.
     const outage = answers.filter((answer) => answer.status >= 500 || answer.status === 0);
     for (const answer of answers) expect(answer.contentType).toMatch(/^application\/json|^$/);

@@ -5,7 +5,7 @@ import { sortDocuments } from '../sort-documents';
 
 /**
  * The documents of `collection` matching `filter`, in natural or `sort` order. Candidates come
- * from the _id map or a hash index when the filter allows it; mingo then applies the full filter.
+ * from the _id map or a hash index when the filter allows it; the whole filter then decides.
  */
 export function matchingDocuments(
   collection: Collection | undefined,
