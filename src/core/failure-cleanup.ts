@@ -16,6 +16,8 @@ function databaseAway(error: unknown): boolean {
  * one that failed the request.
  */
 export async function cleanUpAfter(error: unknown, cleanup: () => Promise<unknown>): Promise<void> {
-  const done = Promise.resolve().then(cleanup).catch(() => undefined);
+  const done = Promise.resolve()
+    .then(cleanup)
+    .catch(() => undefined);
   if (!databaseAway(error)) await done;
 }
