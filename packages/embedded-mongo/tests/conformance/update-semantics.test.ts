@@ -158,6 +158,24 @@ describe('operator updates', () => {
       { a: { list: ['x', { id: 'y' }] } },
     ],
     [
+      '$pull with a document through every element of an array ($[])',
+      { a: [{ list: ['x', { id: 'x' }] }, { list: [{ id: 'y' }, 'x'] }, { other: 1 }] },
+      { $pull: { 'a.$[].list': { id: 'x' } } },
+      { a: [{ list: ['x'] }, { list: [{ id: 'y' }, 'x'] }, { other: 1 }] },
+    ],
+    [
+      '$pull with $or of documents removes only the embedded documents either matches',
+      { list: ['x', { id: 'x' }, { id: 'y' }, { id: 'z' }] },
+      { $pull: { list: { $or: [{ id: 'x' }, { id: 'y' }] } } },
+      { list: ['x', { id: 'z' }] },
+    ],
+    [
+      '$pull with $nor of a document never removes a value that is not a document',
+      { list: [1, 'y', { id: 'y' }, { id: 'z' }] },
+      { $pull: { list: { $nor: [{ id: 'y' }] } } },
+      { list: [1, 'y', { id: 'y' }] },
+    ],
+    [
       '$pull with a document compares ObjectIds by value',
       { refs: [{ to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') }, { to: 'x' }] },
       { $pull: { refs: { to: new ObjectId('64b7f0c2a1b2c3d4e5f60718') } } },
@@ -236,6 +254,54 @@ describe('operator updates', () => {
       inFlight: [{ id: 'a' }],
     });
   });
+
+  it('a $pull through the positional $ removes only embedded documents of that element', async () => {
+    const collection = freshCollection();
+    const tags = ['x', { id: 'x' }, { id: 'y' }];
+    const pullFromMatched: Document = { $pull: { 'items.$.tags': { id: 'x' } } };
+    await collection.insertOne({
+      _id: 'doc',
+      items: [
+        { k: 1, tags },
+        { k: 2, tags },
+      ],
+    });
+
+    await collection.updateOne({ _id: 'doc', items: { $elemMatch: { k: 1 } } }, pullFromMatched);
+
+    expect(await collection.findOne({ _id: 'doc' })).toEqual({
+      _id: 'doc',
+      items: [
+        { k: 1, tags: ['x', { id: 'y' }] },
+        { k: 2, tags },
+      ],
+    });
+  });
+
+  it.each<[string, Document]>([
+    ['a document', { list: { id: 'x' } }],
+    ['a value', { list: 5 }],
+    ['an operator', { list: { $gte: 5 } }],
+  ])(
+    'a $pull by %s from a field that is not an array is refused with BadValue',
+    async (_by, pull) => {
+      const collection = freshCollection();
+      await collection.insertMany([
+        { _id: 'number', list: 5 },
+        { _id: 'null', list: null },
+      ]);
+
+      for (const _id of ['number', 'null']) {
+        const error = await captureServerError(collection.updateOne({ _id }, { $pull: pull }));
+        expect(error.code).toBe(2);
+        expect(error.message).toBe('Cannot apply $pull to a non-array value');
+      }
+      expect(await collection.find({}).sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 'null', list: null },
+        { _id: 'number', list: 5 },
+      ]);
+    },
+  );
 
   it('$currentDate sets the server time as a Date', async () => {
     const collection = freshCollection<{ _id: string; touchedAt?: Date }>();

@@ -55,6 +55,17 @@ describe('wire server hardening', () => {
     },
   );
 
+  it('finds a field named __proto__ inside $elemMatch and $and too, and leaves values alone', async () => {
+    const collection = db.collection('proto_nested');
+    await collection.insertOne({ a: [{ b: 1 }] });
+    const named = { ['__proto__']: 1 } as Document;
+    for (const filter of [{ a: { $elemMatch: named } }, { $and: [named] }]) {
+      await expect(collection.find(filter).toArray()).rejects.toMatchObject({ code: 2 });
+    }
+    // An embedded document compared for equality is data: mingo compares it, nothing more.
+    await expect(collection.find({ a: named }).toArray()).resolves.toEqual([]);
+  });
+
   it.each([
     ['a document _id', { _id: { a: 'x,"b":sy' } }, { _id: { a: 'x', b: 'y' } }, undefined],
     ['a compound key', { a: 'p\u0000sq', b: 'r' }, { a: 'p', b: 'q\u0000sr' }, { a: 1, b: 1 }],

@@ -130,19 +130,20 @@ function allPredicate(selector: string, spec: unknown, options: Options): Predic
   return (document) => checks.length > 0 && checks.every((check) => check(document));
 }
 
-// Logical operators whose operands are whole conditions, so a criteria made of them is about
-// fields, not about the element's value.
-const LOGICAL = new Set(['$and', '$or', '$nor']);
+/** The operators whose operands are whole filters: a condition made of them is about fields. */
+export const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
 
 /**
- * mongod's $elemMatch: criteria made of operators (`{ $gte: 80 }`) apply to every element,
- * criteria about fields (`{ sku: 'b' }`) only to the elements that are documents. mingo's tests
- * strings and numbers against fields too, and reads any field of a string as the string itself.
+ * $elemMatch: criteria made of operators (`{ $gte: 80 }`) apply to every element, criteria about
+ * fields (`{ sku: 'b' }`) only to the elements that are documents. mingo's tests strings and
+ * numbers against fields too, and reads any field of a string as the string itself. (mongod
+ * also tries an array element, by its indexes as field names: left out.)
  */
 function elemMatchPredicate(selector: string, criteria: unknown, options: Options): Predicate {
   if (!isDocument(criteria)) throw badValue('$elemMatch needs an Object');
   const keys = Object.keys(criteria);
-  const onValues = keys.length > 0 && keys.every((key) => key.startsWith('$') && !LOGICAL.has(key));
+  const onValues =
+    keys.length > 0 && keys.every((key) => key.startsWith('$') && !LOGICAL_OPERATORS.has(key));
   const query = new Query(onValues ? { value: criteria } : criteria, options);
   const matches = onValues
     ? (element: unknown) => query.test({ value: element })

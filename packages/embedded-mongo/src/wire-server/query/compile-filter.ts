@@ -1,8 +1,8 @@
 import { ObjectId } from 'bson';
 import { Query } from 'mingo/query';
-import { isDocument, promoteNumbers, type BsonDocument } from '../bson-values';
+import { isDocument, ownField, promoteNumbers, type BsonDocument } from '../bson-values';
 import { badValue, CommandError } from '../errors';
-import { equalityPredicate, type Predicate } from './bson-query-operators';
+import { equalityPredicate, LOGICAL_OPERATORS, type Predicate } from './bson-query-operators';
 import { mingoOptions } from './mingo-context';
 import { translateMingoError } from './mingo-errors';
 
@@ -29,16 +29,33 @@ export function plainEqualities(filter: BsonDocument): Predicate | undefined {
   return (document) => predicates.every((matches) => matches(document));
 }
 
-/** The first field path in `filter`, at any depth, that goes through "__proto__". */
+/**
+ * The first field name in `filter` that goes through "__proto__": at the top, in the filters of
+ * $and/$or/$nor, and in the criteria of $elemMatch and $not. Values, embedded documents
+ * compared for equality among them, are data and are left alone.
+ */
 function protoPath(filter: unknown): string | undefined {
-  if (Array.isArray(filter)) return filter.map(protoPath).find(Boolean);
   if (!isDocument(filter)) return undefined;
   for (const [key, value] of Object.entries(filter)) {
-    if (key.split('.').includes('__proto__')) return key;
-    const inside = protoPath(value);
+    let inside: string | undefined;
+    if (!key.startsWith('$')) {
+      inside = key.split('.').includes('__proto__') ? key : criteriaProtoPath(value);
+    } else if (LOGICAL_OPERATORS.has(key) && Array.isArray(value)) {
+      inside = value.map(protoPath).find(Boolean);
+    }
     if (inside) return inside;
   }
   return undefined;
+}
+
+function criteriaProtoPath(condition: unknown): string | undefined {
+  if (!isDocument(condition)) return undefined;
+  const elemMatch = ownField(condition, '$elemMatch');
+  return (
+    protoPath(elemMatch) ??
+    criteriaProtoPath(elemMatch) ??
+    criteriaProtoPath(ownField(condition, '$not'))
+  );
 }
 
 export function compileFilter(filter: unknown): Predicate {

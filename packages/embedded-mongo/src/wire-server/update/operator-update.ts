@@ -5,15 +5,14 @@ import {
   cloneValue,
   isDocument,
   isNumeric,
-  ownField,
   promoteNumbers,
-  setOwnField,
   withIdFirst,
   type BsonDocument,
 } from '../bson-values';
 import { formatKeyValue } from '../duplicate-key-error';
-import { CommandError } from '../errors';
+import { badValue, CommandError } from '../errors';
 import { setAtPath, splitFieldPath, unsetAtPath, valueAtPath, valuesAtPath } from '../field-path';
+import { LOGICAL_OPERATORS } from '../query/bson-query-operators';
 import { compileFilter } from '../query/compile-filter';
 import { mingoOptions } from '../query/mingo-context';
 import { arithmetic, extremum } from './numeric-update';
@@ -87,31 +86,53 @@ function applyIdUpdates(document: BsonDocument, updates: FieldUpdate[]): FieldUp
   return updates.filter((update) => !(update.path === '_id' && update.modifier === '$set'));
 }
 
-/**
- * $pull with a condition written as a document (`{ $pull: { inFlight: { id } } }`) from an array
- * reached through documents only. As in mongod, such a condition only ever matches elements that
- * are documents: mingo's $pull would test strings and numbers against it too, so that `{ id:
- * null }` took every string for a document without the field. Returns false for anything else
- * (conditions on the values themselves, positional paths, paths through arrays), which mingo's
- * updater does.
- */
-function pulledDocuments(document: BsonDocument, path: string, operand: unknown): boolean {
-  if (path.includes('$') || !isDocument(operand)) return false;
-  if (Object.keys(operand).some((key) => key.startsWith('$'))) return false;
-  const segments = path.split('.');
-  const field = segments.pop() as string;
-  let parent: unknown = document;
-  for (const segment of segments) {
-    if (!isDocument(parent)) return false;
-    parent = ownField(parent, segment);
+/** The arrays a $pull works on, one per concrete path; undefined where mingo must find them. */
+function pullTargets(
+  document: BsonDocument,
+  path: string,
+  arrayFilters: BsonDocument[] | undefined,
+): { path: string; elements: unknown[] }[] | undefined {
+  let paths: string[];
+  try {
+    paths = concretePaths(document, path, arrayFilters, undefined);
+  } catch {
+    return undefined;
   }
-  if (!isDocument(parent)) return false;
-  const elements = ownField(parent, field);
-  if (!Array.isArray(elements)) return false;
-  const matches = compileFilter(operand);
-  const kept = elements.filter((element) => !(isDocument(element) && matches(element)));
-  if (kept.length !== elements.length) setOwnField(parent, field, kept);
-  return true;
+  return paths.flatMap((concrete) => {
+    const elements = valueAtPath(document, concrete);
+    // As in mongod: a missing field is left alone, any other value must be an array.
+    if (elements === undefined) return [];
+    if (!Array.isArray(elements)) throw badValue('Cannot apply $pull to a non-array value');
+    return [{ path: concrete, elements }];
+  });
+}
+
+/**
+ * A $pull condition about fields (`{ inFlight: { id } }`, or $and/$or/$nor of such), as against
+ * one about the values themselves (`{ $gte: 5 }`, a plain value).
+ */
+function isFieldCondition(operand: unknown): operand is BsonDocument {
+  return (
+    isDocument(operand) &&
+    Object.keys(operand).every((key) => !key.startsWith('$') || LOGICAL_OPERATORS.has(key))
+  );
+}
+
+/**
+ * As in mongod (its ObjectMatcher), a condition about fields only ever matches elements that are
+ * documents: mingo's $pull tests strings and numbers against it too, and reads any field of a
+ * string as the string itself, so { id: 'x' } would pull the string 'x'.
+ */
+function pullDocuments(
+  document: BsonDocument,
+  targets: { path: string; elements: unknown[] }[],
+  condition: BsonDocument,
+): void {
+  const matches = compileFilter(condition);
+  for (const { path, elements } of targets) {
+    const kept = elements.filter((element) => !(isDocument(element) && matches(element)));
+    if (kept.length !== elements.length) setAtPath(document, path, kept);
+  }
 }
 
 function applyModifier(
@@ -119,14 +140,17 @@ function applyModifier(
   { modifier, path, operand }: FieldUpdate,
   arrayFilters: BsonDocument[] | undefined,
 ): void {
-  // $set and $unset on plain paths (what Mongoose's save() sends) and $pull by a document are
-  // done here: cheaper than a trip through mingo's updater, which rebuilds its operator tables
-  // on every call.
+  // $set and $unset on plain paths (what Mongoose's save() sends) and $pull by fields are done
+  // here: cheaper than a trip through mingo's updater, which rebuilds its operator tables on
+  // every call.
   if (!path.includes('$')) {
     if (modifier === '$set') return setAtPath(document, path, operand);
     if (modifier === '$unset') return unsetAtPath(document, path);
   }
-  if (modifier === '$pull' && pulledDocuments(document, path, operand)) return;
+  if (modifier === '$pull') {
+    const targets = pullTargets(document, path, arrayFilters);
+    if (targets && isFieldCondition(operand)) return pullDocuments(document, targets, operand);
+  }
   applyOperators(document, { [modifier]: { [path]: operand } }, arrayFilters, undefined, {
     cloneMode: 'copy',
     queryOptions: mingoOptions(),
