@@ -53,7 +53,7 @@ export function valuesAtPath(value: unknown, path: readonly string[]): unknown[]
 
 /**
  * What a query operator sees at `selector`: mingo's own reading of the path (arrays along it
- * unwrapped), so that the operators replaced here and mingo's own ($exists, $size, $elemMatch…)
+ * unwrapped), so that the operators replaced here and mingo's own ($exists, $size…)
  * agree within one filter. mingo refuses "__proto__" in a selector.
  */
 export function queryValueAt(document: BsonDocument, selector: string): unknown {

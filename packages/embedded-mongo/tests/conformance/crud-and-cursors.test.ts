@@ -194,6 +194,12 @@ describe('insert', () => {
   });
 });
 
+/** Orders whose items hold arrays, for $elemMatch through an array. */
+interface Order {
+  _id: string;
+  items: Document[];
+}
+
 describe('find', () => {
   let collection: Collection<Person>;
 
@@ -289,6 +295,36 @@ describe('find', () => {
   it.each(filters)('filters with %s', async (_label, filter, expectedIds) => {
     const found = await collection.find(filter).toArray();
     expect(found.map((person) => person._id).sort()).toEqual(expectedIds);
+  });
+
+  it.each<[string, Filter<Order>, string[]]>([
+    [
+      'tests the elements of every array a dotted path reaches',
+      { 'items.tags': { $elemMatch: { k: 2 } } },
+      ['two'],
+    ],
+    [
+      'needs one element of one reached array to satisfy every operator',
+      { 'items.n': { $elemMatch: { $gt: 1, $lt: 3 } } },
+      [],
+    ],
+    ['finds that element where there is one', { 'items.n': { $elemMatch: { $gt: 4 } } }, ['two']],
+  ])('$elemMatch on a path through an array %s', async (_label, filter, expectedIds) => {
+    const orders = db.collection<Order>('orders_elem_match');
+    if ((await orders.countDocuments()) === 0) {
+      await orders.insertMany([
+        { _id: 'one', items: [{ tags: [{ k: 1 }], n: [0, 3] }] },
+        {
+          _id: 'two',
+          items: [
+            { tags: [{ k: 1 }], n: [0, 5] },
+            { tags: [{ k: 2 }], n: [9] },
+          ],
+        },
+      ]);
+    }
+    const found = await orders.find(filter).toArray();
+    expect(found.map((order) => order._id).sort()).toEqual(expectedIds);
   });
 
   it('an inclusion projection returns only the named fields and _id', async () => {

@@ -10,7 +10,7 @@ import {
   type BsonDocument,
 } from '../bson-values';
 import { badValue } from '../errors';
-import { queryValueAt } from '../field-path';
+import { queryValueAt, splitFieldPath, valuesAtPath } from '../field-path';
 
 // mingo compares values with JS semantics: a Long never equals the number 1, an Int32 wrapper is
 // an opaque object, and its $gt/$lt/$sort order types differently from mongod. Those operators
@@ -148,10 +148,11 @@ function elemMatchPredicate(selector: string, criteria: unknown, options: Option
   const matches = onValues
     ? (element: unknown) => query.test({ value: element })
     : (element: unknown) => isDocument(element) && query.test(element);
-  return (document) => {
-    const value = queryValueAt(document, selector);
-    return Array.isArray(value) && value.some(matches);
-  };
+  // Every array the path reaches counts on its own: `items.tags` through an array of items
+  // tests the elements of each item's tags, never the item's tags as one element.
+  const path = splitFieldPath(selector);
+  return (document) =>
+    valuesAtPath(document, path).some((value) => Array.isArray(value) && value.some(matches));
 }
 
 export const bsonQueryOperators = {
