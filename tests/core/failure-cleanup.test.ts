@@ -1,17 +1,7 @@
 import mongoose from 'mongoose';
 import { KeycardError } from '../../src/core/errors';
 import { cleanUpAfter } from '../../src/core/failure-cleanup';
-
-/** Whether `promise` has settled once every pending callback has run. */
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  void promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
-}
+import { isSettled } from '../helpers/settled';
 
 /** A cleanup that runs until `finish` is called. */
 function pendingCleanup() {

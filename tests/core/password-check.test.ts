@@ -4,6 +4,7 @@ import { KeycardError } from '../../src/core/errors';
 import type { Outcome } from '../../src/core/failure-gate';
 import type { LoginThrottle, PasswordAttempt } from '../../src/core/login-throttle';
 import { throttledPasswordCheck } from '../../src/core/password-check';
+import { isSettled } from '../helpers/settled';
 
 // A check that dies reports 'aborted' to the throttle. Whether its answer waits for that
 // report decides how long an outage answer takes: the report goes to the same database.
@@ -33,17 +34,6 @@ function slowThrottle() {
     clearEmail: async () => undefined,
   };
   return { throttle, reports, settle };
-}
-
-/** Whether `promise` has settled once every pending callback has run. */
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setImmediate(resolve));
-  return done;
 }
 
 /** A check that dies with `failure` after the throttle let it in. */
